@@ -1,0 +1,248 @@
+// Package db opens Rampart's database — SQLite (embedded, the default) or
+// PostgreSQL (for many replicas) — applies the embedded migrations, and runs
+// transactions. Both engines take the same SQL where it can be written once:
+// placeholders are $1, $2, ... on both, timestamps are BIGINT microseconds
+// since the Unix epoch (UTC), and upserts use ON CONFLICT. Where the engines
+// differ, code asks Engine().
+//
+// On SQLite every write goes through a single connection that begins
+// transactions with BEGIN IMMEDIATE, so writers queue in Go instead of failing
+// with SQLITE_BUSY; reads use a separate pool that cannot write.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Engine names a storage engine.
+type Engine string
+
+// The storage engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Options say which database to open.
+type Options struct {
+	Engine      Engine
+	SQLitePath  string // with SQLite: the database file
+	PostgresURL string // with Postgres: the connection URL
+	Logger      *slog.Logger
+}
+
+// Querier is what both a pool and a transaction offer, so that helpers can
+// run inside or outside a transaction.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is an open database.
+type DB struct {
+	engine Engine
+	read   *sql.DB // reads; on PostgreSQL the same pool as write
+	write  *sql.DB
+	where  string // for messages: a path or a redacted URL
+	logger *slog.Logger
+}
+
+// Open opens the database and checks that it answers. It does not migrate.
+func Open(ctx context.Context, o Options) (*DB, error) {
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	switch o.Engine {
+	case SQLite:
+		return openSQLite(ctx, o.SQLitePath, logger)
+	case Postgres:
+		return openPostgres(ctx, o.PostgresURL, logger)
+	default:
+		return nil, fmt.Errorf("db: unknown engine %q", o.Engine)
+	}
+}
+
+func sqliteDSN(path string, writer bool) string {
+	q := url.Values{}
+	for _, p := range []string{
+		"busy_timeout(10000)",
+		"foreign_keys(1)",
+		// FULL: an acknowledged write survives power loss, not only a crash.
+		"synchronous(FULL)",
+	} {
+		q.Add("_pragma", p)
+	}
+	if writer {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("db: no SQLite path")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	write, err := sql.Open("sqlite", sqliteDSN(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	// The writer must exist and be in WAL mode before readers open the file.
+	if err := pingContext(ctx, write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", sqliteDSN(path, false))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	readers := max(4, runtime.NumCPU())
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
+	if err := pingContext(ctx, read); err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	return &DB{engine: SQLite, read: read, write: write, where: path, logger: logger}, nil
+}
+
+func openPostgres(ctx context.Context, rawURL string, logger *slog.Logger) (*DB, error) {
+	where := redact(rawURL)
+	pool, err := sql.Open("pgx", rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", where, err)
+	}
+	pool.SetMaxOpenConns(max(10, 4*runtime.NumCPU()))
+	pool.SetMaxIdleConns(max(10, 4*runtime.NumCPU()))
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	if err := pingContext(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database %s: cannot connect: %w", where, err)
+	}
+	return &DB{engine: Postgres, read: pool, write: pool, where: where, logger: logger}, nil
+}
+
+func pingContext(ctx context.Context, d *sql.DB) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return d.PingContext(ctx)
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
+
+// Engine returns which engine this is.
+func (d *DB) Engine() Engine { return d.engine }
+
+// Where describes the database for messages: a file path or a URL without
+// its password.
+func (d *DB) Where() string { return d.where }
+
+// Reader returns the pool for reads. On SQLite it cannot write.
+func (d *DB) Reader() Querier { return d.read }
+
+// Ping checks that the database answers, for readiness.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.read.PingContext(ctx); err != nil {
+		return err
+	}
+	if d.engine == SQLite {
+		return d.write.PingContext(ctx)
+	}
+	return nil
+}
+
+// Close closes the pools.
+func (d *DB) Close() error {
+	err := d.write.Close()
+	if d.read != d.write {
+		err = errors.Join(err, d.read.Close())
+	}
+	return err
+}
+
+// Tx runs fn in a write transaction and commits it if fn returns nil. On
+// PostgreSQL a serialization failure or deadlock is retried a few times, so fn
+// must not have effects outside the transaction.
+func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	const attempts = 5
+	var err error
+	for attempt := 1; attempt <= attempts; attempt++ {
+		err = d.tx(ctx, fn)
+		if err == nil || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		d.logger.DebugContext(ctx, "retrying transaction", "attempt", attempt, "err", err)
+		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func (d *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}
+
+// retryable recognises transient conflicts by their SQLSTATE or SQLite code
+// without importing either driver's error type into every caller.
+func retryable(err error) bool {
+	var coded interface{ SQLState() string }
+	if errors.As(err, &coded) {
+		switch coded.SQLState() {
+		case "40001", "40P01": // serialization_failure, deadlock_detected
+			return true
+		}
+	}
+	s := err.Error()
+	return strings.Contains(s, "SQLITE_BUSY") || strings.Contains(s, "database is locked")
+}
+
+// Micros converts a time to the stored form: microseconds since the epoch.
+func Micros(t time.Time) int64 { return t.UnixMicro() }
+
+// FromMicros converts the stored form back to a UTC time.
+func FromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

@@ -139,6 +139,3 @@ func TestOpenReportsWhereItFailed(t *testing.T) {
 		t.Fatalf("error %q should name %s and hide the password", msg, want)
 	}
 }
-
-
-

@@ -40,7 +40,7 @@ func TestTxCommitsAndRollsBack(t *testing.T) {
 		insert := func(id string) func(tx *sql.Tx) error {
 			return func(tx *sql.Tx) error {
 				_, err := tx.ExecContext(ctx,
-					`INSERT INTO outbox (event_id, subject, payload, created_at) VALUES ($1, $2, $3, $4)`,
+					`INSERT INTO outbox (event_id, topic, payload, created_at) VALUES ($1, $2, $3, $4)`,
 					id, "test", []byte("{}"), db.Micros(time.Now()))
 				return err
 			}
@@ -96,7 +96,7 @@ func TestConcurrentWritersDoNotConflict(t *testing.T) {
 							return err
 						}
 						_, err := tx.ExecContext(ctx,
-							`INSERT INTO outbox (event_id, subject, payload, created_at) VALUES ($1, 's', $2, $3)`,
+							`INSERT INTO outbox (event_id, topic, payload, created_at) VALUES ($1, 's', $2, $3)`,
 							fmt.Sprintf("w%d-%d", w, i), []byte("x"), int64(n))
 						return err
 					})

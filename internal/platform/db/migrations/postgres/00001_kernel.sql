@@ -5,7 +5,7 @@
 CREATE TABLE outbox (
     seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     event_id   TEXT   NOT NULL UNIQUE,
-    subject    TEXT   NOT NULL,
+    topic      TEXT   NOT NULL,
     payload    BYTEA  NOT NULL,
     created_at BIGINT NOT NULL
 );

@@ -5,7 +5,7 @@
 CREATE TABLE outbox (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id   TEXT    NOT NULL UNIQUE,
-    subject    TEXT    NOT NULL,
+    topic      TEXT    NOT NULL,
     payload    BLOB    NOT NULL,
     created_at INTEGER NOT NULL
 );

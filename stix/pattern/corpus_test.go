@@ -9,9 +9,9 @@ import (
 // matcherCorpus is test data ported from the OASIS reference matcher's
 // test suite: patterns, observations and the verdicts that suite expects.
 type matcherCorpus struct {
-	Source   string `json:"source"`
-	License  string `json:"license"`
-	Suites   []struct {
+	Source  string `json:"source"`
+	License string `json:"license"`
+	Suites  []struct {
 		Name         string          `json:"name"`
 		Path         string          `json:"path"`
 		Version      string          `json:"version"`

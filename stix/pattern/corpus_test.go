@@ -3,6 +3,7 @@ package pattern
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -19,6 +20,9 @@ type matcherCorpus struct {
 		Cases        []struct {
 			Pattern string `json:"pattern"`
 			Expect  string `json:"expect"` // match, nomatch, error
+			// SDOs, when present, are the observed-data ids the first
+			// match must bind (order ignored).
+			SDOs []string `json:"sdos"`
 		} `json:"cases"`
 	} `json:"suites"`
 	// Disagreements lists cases, as "suite|pattern", where this package
@@ -40,19 +44,26 @@ func loadMatcherCorpus(t *testing.T) *matcherCorpus {
 }
 
 // verdict runs one corpus case and returns match, nomatch or error.
-func verdict(pat string, version Version, obs []Observation) (string, error) {
+func verdict(pat string, version Version, obs []Observation) (string, []string, error) {
 	p, err := Parse(pat, WithVersion(version), Lenient())
 	if err != nil {
-		return "error", err
+		return "error", nil, err
 	}
 	r, err := p.Match(obs)
 	if err != nil {
-		return "error", err
+		return "error", nil, err
 	}
 	if r.Matched {
-		return "match", nil
+		return "match", r.ObservedData(), nil
 	}
-	return "nomatch", nil
+	return "nomatch", nil, nil
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 func TestOASISMatcherCorpus(t *testing.T) {
@@ -70,7 +81,10 @@ func TestOASISMatcherCorpus(t *testing.T) {
 		}
 		for _, tc := range s.Cases {
 			total++
-			got, err := verdict(tc.Pattern, version, obs)
+			got, ids, err := verdict(tc.Pattern, version, obs)
+			if got == "match" && tc.SDOs != nil && !sameSet(ids, tc.SDOs) {
+				t.Errorf("%s: %s: matched observed-data %v, reference reports %v", s.Name, tc.Pattern, ids, tc.SDOs)
+			}
 			key := s.Name + "|" + tc.Pattern
 			reason, known := c.Disagreements[key]
 			used[key] = true

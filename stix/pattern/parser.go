@@ -25,10 +25,12 @@ func WithVersion(v Version) Option {
 	return func(c *config) { c.version = v }
 }
 
-// Lenient turns off the checks that go beyond the grammar and that the
-// OASIS validator does not make: object type names (lower case, digits and
-// hyphens, 3 to 250 characters) and the START-before-STOP rule. Use it for
-// patterns from producers that use non-standard type names.
+// Lenient turns off the checks that go beyond what the OASIS reference
+// matcher enforces: object type names (lower case, digits and hyphens, 3
+// to 250 characters), START before STOP, and the validator's rule that a
+// bracketed expression may not carry the same qualifier twice
+// ([a] REPEATS 2 TIMES REPEATS 2 TIMES). Use it for patterns from
+// producers that use non-standard type names.
 func Lenient() Option {
 	return func(c *config) { c.lenient = true }
 }
@@ -217,7 +219,7 @@ func (p *parser) obsQualified() (ObsExpr, error) {
 		if err != nil {
 			return nil, err
 		}
-		if bracketed {
+		if bracketed && !p.cfg.lenient {
 			if seen[q.Kind] {
 				return nil, p.errAt(off, "duplicate %s qualifier on the same observation expression (put the first part in parentheses to qualify it twice)", q.Kind)
 			}

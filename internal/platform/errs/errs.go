@@ -17,17 +17,18 @@ type Code string
 
 // The codes. Each maps to one HTTP status in web.
 const (
-	Invalid         Code = "invalid"         // the input is malformed or breaks a rule
-	Unauthenticated Code = "unauthenticated" // no or bad credentials
-	Forbidden       Code = "forbidden"       // authenticated, but not allowed
-	NotFound        Code = "not_found"       // does not exist, or may not be seen
-	Conflict        Code = "conflict"        // clashes with the current state
-	TooLarge        Code = "too_large"       // the request body is over its limit
-	Unsupported     Code = "unsupported"     // a media type we do not speak
-	NotAcceptable   Code = "not_acceptable"  // no representation the client accepts
-	RateLimited     Code = "rate_limited"    // too many attempts
-	Unavailable     Code = "unavailable"     // a dependency is down; try again
-	Internal        Code = "internal"        // a bug or an unexpected failure
+	Invalid          Code = "invalid"            // the input is malformed or breaks a rule
+	Unauthenticated  Code = "unauthenticated"    // no or bad credentials
+	Forbidden        Code = "forbidden"          // authenticated, but not allowed
+	NotFound         Code = "not_found"          // does not exist, or may not be seen
+	Conflict         Code = "conflict"           // clashes with the current state
+	MethodNotAllowed Code = "method_not_allowed" // the path exists, but not for this method
+	TooLarge         Code = "too_large"          // the request body is over its limit
+	Unsupported      Code = "unsupported"        // a media type we do not speak
+	NotAcceptable    Code = "not_acceptable"     // no representation the client accepts
+	RateLimited      Code = "rate_limited"       // too many attempts
+	Unavailable      Code = "unavailable"        // a dependency is down; try again
+	Internal         Code = "internal"           // a bug or an unexpected failure
 )
 
 // Error is a domain error. Message is shown to the caller; Err, if any, is

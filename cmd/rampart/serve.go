@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampart-project/rampart/internal/app"
+	"github.com/rampart-project/rampart/internal/config"
+)
+
+func (c *cli) serveCmd(ctx context.Context) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the web UI, the API, TAXII and the background workers",
+		Long: `serve runs Rampart: the web UI, the JSON API, the TAXII 2.1 server, live streams
+and the background workers, in one process. By default it keeps everything in the
+data directory (SQLite and an embedded NATS server); with --database postgres://...
+and --nats nats://... several replicas can serve one instance.
+
+It stops cleanly on SIGINT or SIGTERM.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return c.serve(ctx)
+		},
+	}
+	config.BindServe(cmd.Flags(), &c.cfg)
+	return cmd
+}
+
+func (c *cli) serve(ctx context.Context) error {
+	modules := append(builtinModules(), c.env.extraModules...)
+	a, err := app.New(ctx, c.cfg, app.Options{Logger: c.logger, Version: version(), Modules: modules})
+	if err != nil {
+		return err
+	}
+	url := "http://" + a.Addr().String() + "/"
+	fmt.Fprintf(c.env.stdout, "Rampart is listening on %s\n", url)
+	if c.cfg.Demo {
+		fmt.Fprintf(c.env.stdout, "Demo instance %q: open %s in a browser. Data is kept in %s.\n", c.cfg.InstanceName, url, c.cfg.DataDir)
+	}
+	return a.Run(ctx)
+}
+
+// builtinModules are the roadmap modules built so far.
+func builtinModules() []app.Module { return nil }

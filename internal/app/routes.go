@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/rampart-project/rampart/internal/platform/web"
+)
+
+// routes registers the kernel's own routes; each module adds its own in its
+// routes.go from Mount.
+func (a *App) routes(k *Kernel, nav []web.NavItem) {
+	r := k.Router
+	r.HandleFunc("GET /healthz", web.Healthz)
+	r.HandleFunc("GET /readyz", web.Readyz(a.checks))
+	r.Handle("GET /static/", web.Static())
+	r.HandleFunc("GET /{$}", a.home(k.Renderer, nav))
+}
+
+// checks reports whether the database and the event log answer.
+func (a *App) checks(ctx context.Context) []web.Check {
+	dbCheck := web.Check{Name: "database", Detail: string(a.db.Engine()) + " " + a.db.Where(), OK: true}
+	if err := a.db.Ping(ctx); err != nil {
+		dbCheck.OK, dbCheck.Error = false, err.Error()
+	}
+	evCheck := web.Check{Name: "events", Detail: "nats " + a.bus.Where(), OK: true}
+	if err := a.bus.Ping(ctx); err != nil {
+		evCheck.OK, evCheck.Error = false, err.Error()
+	}
+	return []web.Check{dbCheck, evCheck}
+}
+
+type homeData struct {
+	Ready   bool
+	Checks  []web.Check
+	Started time.Time
+	Modules []web.NavItem
+}
+
+func (a *App) home(rd *web.Renderer, nav []web.NavItem) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		checks := a.checks(ctx)
+		ready := true
+		for _, c := range checks {
+			ready = ready && c.OK
+		}
+		rd.Render(w, r, http.StatusOK, "home.html", web.Page{
+			Title: "Home",
+			TLP:   "CLEAR",
+			Data:  homeData{Ready: ready, Checks: checks, Started: a.started, Modules: nav[1:]},
+		})
+	}
+}

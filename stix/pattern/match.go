@@ -16,7 +16,7 @@ const MaxBindingSize = 10000
 // MaxSteps bounds the work one Match call does combining observations
 // (AND, FOLLOWEDBY, REPEATS explore combinations). Exceeding it makes
 // Match return ErrTooComplex instead of running for an unbounded time.
-const MaxSteps = 1 << 22
+const MaxSteps = 1 << 20
 
 // Result is the outcome of matching a pattern.
 type Result struct {

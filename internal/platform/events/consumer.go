@@ -28,7 +28,7 @@ type ConsumerConfig struct {
 	Topics     []string        // topic filters such as "sharing.>"; none means every event
 	MaxDeliver int             // attempts before dead-lettering; default 5
 	Backoff    []time.Duration // delay before attempt 2, 3, ...; the last repeats
-	AckWait    time.Duration   // how long a handler may take; default 1 minute
+	AckWait    time.Duration   // how long a handler may take before redelivery; default 30s
 }
 
 var defaultBackoff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute}
@@ -44,7 +44,7 @@ func (c *ConsumerConfig) defaults() error {
 		c.Backoff = defaultBackoff
 	}
 	if c.AckWait <= 0 {
-		c.AckWait = time.Minute
+		c.AckWait = 30 * time.Second
 	}
 	for _, t := range c.Topics {
 		if !validFilter(t) {

@@ -18,9 +18,29 @@
 // observed-data (embedded objects) by ObservationsFromJSON; it honours
 // first_observed, last_observed and number_observed for FOLLOWEDBY,
 // WITHIN, REPEATS and START/STOP. Where the specification is silent the
-// matcher follows the OASIS reference matcher (cti-pattern-matcher); see
-// the README for the known differences, chiefly that strings are not
-// Unicode-normalised before LIKE and MATCHES.
+// matcher follows the OASIS reference matcher (cti-pattern-matcher): AND
+// inside brackets holds on one object; != and NOT need the property to
+// exist; [*] means any element; _ref and _refs properties are followed;
+// an observed-data with number_observed n counts as n observations for
+// REPEATS, AND and FOLLOWEDBY. It differs from the reference in these
+// ways:
+//
+//   - Strings are not Unicode-normalised (NFC) before LIKE and MATCHES;
+//     the standard library has no normaliser.
+//   - MATCHES uses Go's RE2 syntax: backreferences, lookaround, atomic
+//     groups and possessive quantifiers are parse errors.
+//   - LIKE has SQL semantics: % and _ also match line breaks.
+//   - In IN sets, booleans never equal numbers (Python's True == 1).
+//   - ISSUBSET and ISSUPERSET also handle IPv6 and /0; a property value
+//     that is not an address or CIDR block does not match instead of
+//     raising an error.
+//   - Integer constants are 64-bit; larger ones are a parse error.
+//   - A _refs property that is not a list selects nothing instead of
+//     raising an error. In STIX 2.1 input a reference resolves first to
+//     the observed-data's own object_refs, then to the other SCOs given.
+//
+// Evaluation is bounded (MaxSteps, MaxBindingSize): a pattern whose
+// matching would explode combinatorially returns ErrTooComplex.
 //
 // (*Pattern).Observables lists the comparisons an index can use and
 // marks those that can satisfy the pattern on their own.

@@ -65,6 +65,11 @@ func (r Result) ObservedData() []string {
 // malformed timestamp compared with a t” constant), or the pattern is too
 // complex (errors.Is(err, ErrTooComplex)).
 func (p *Pattern) Match(observations []Observation) (Result, error) {
+	return p.match(observations, MaxSteps)
+}
+
+// match is Match with a given step budget, so tests can exhaust it cheaply.
+func (p *Pattern) match(observations []Observation, budget int) (Result, error) {
 	c := p.compiled
 	if c == nil {
 		var err error
@@ -72,7 +77,7 @@ func (p *Pattern) Match(observations []Observation) (Result, error) {
 			return Result{}, err
 		}
 	}
-	ev := &evaluator{obs: observations, budget: MaxSteps, regexps: c.regexps, prefixes: c.prefixes}
+	ev := &evaluator{obs: observations, budget: budget, regexps: c.regexps, prefixes: c.prefixes}
 	if err := ev.prepare(p.Root); err != nil {
 		return Result{}, err
 	}

@@ -186,7 +186,7 @@ func TestMatchTooComplex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Match(obs); !errors.Is(err, ErrTooComplex) {
+	if _, err := p.match(obs, 1<<14); !errors.Is(err, ErrTooComplex) {
 		t.Errorf("got %v, want ErrTooComplex", err)
 	}
 	p, err = Parse("[file:size >= 0] REPEATS 100000 TIMES")

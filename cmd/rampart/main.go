@@ -55,11 +55,20 @@ type usageError struct{ err error }
 func (u usageError) Error() string { return u.err.Error() }
 func (u usageError) Unwrap() error { return u.err }
 
-// exitError ends the command with a status and no further message, for
-// commands whose answer is the status (pattern check, audit verify).
-type exitError struct{ code int }
+// exitError ends the command with a status, for commands whose answer is
+// the status (pattern check, audit verify). With err set, err is printed as
+// the one line.
+type exitError struct {
+	code int
+	err  error
+}
 
-func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+func (e exitError) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return fmt.Sprintf("exit status %d", e.code)
+}
 
 // exitCode prints err as one line and returns the process status: 0 for
 // success, 2 for bad usage, configuration or start-up, 1 for anything else.
@@ -69,6 +78,9 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	var ee exitError
 	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "rampart: "+oneLine(ee.err.Error()))
+		}
 		return ee.code
 	}
 	fmt.Fprintln(stderr, "rampart: "+oneLine(err.Error()))

@@ -44,6 +44,7 @@ RAMPART_DATA, --events-prefix is RAMPART_EVENTS_PREFIX. Flags win over variables
 		c.migrateCmd(),
 		c.configCmd(),
 		c.versionCmd(),
+		c.patternCmd(),
 	)
 	return root
 }

@@ -46,7 +46,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -153,14 +152,9 @@ func Append(ctx context.Context, tx *sql.Tx, engine db.Engine, e Entry) (Entry, 
 		return Entry{}, fmt.Errorf("audit: unknown engine %q", engine)
 	}
 
-	var headSeq int64
-	var headHash string
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Entry{}, errors.New("audit: the audit_head row is missing; the log has been tampered with")
-	}
+	headSeq, headHash, err := Head(ctx, tx)
 	if err != nil {
-		return Entry{}, fmt.Errorf("audit: read head: %w", err)
+		return Entry{}, err
 	}
 	e.Seq = headSeq + 1
 	e.PrevHash = headHash
@@ -268,13 +262,13 @@ func canonicalJSON(detail map[string]any) (string, error) {
 
 // row is an entry as stored: what is hashed and what Verify reads back.
 type row struct {
-	seq, at                        int64
-	actorUserID, actorOrgID        sql.NullString
-	actorLabel, action             string
-	targetKind, targetID           string
-	orgScope                       sql.NullString
-	detail, remoteAddr, requestID  string
-	prevHash, hash                 string
+	seq, at                       int64
+	actorUserID, actorOrgID       sql.NullString
+	actorLabel, action            string
+	targetKind, targetID          string
+	orgScope                      sql.NullString
+	detail, remoteAddr, requestID string
+	prevHash, hash                string
 }
 
 // nullable stores "" as NULL, so that an absent actor or scope is

@@ -38,18 +38,24 @@ VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000'
 -- Ordinary code must never change or remove an entry. These triggers do not
 -- stop someone with direct database access (who can drop them); the hash
 -- chain and audit_head are what detect that.
+-- +goose StatementBegin
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
+-- +goose StatementEnd
+-- +goose StatementBegin
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
+-- +goose StatementEnd
+-- +goose StatementBegin
 CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
 BEGIN
     SELECT RAISE(ABORT, 'audit_head must not be deleted');
 END;
+-- +goose StatementEnd
 
 -- +goose Down
 DROP TRIGGER audit_head_no_delete;

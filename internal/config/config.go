@@ -197,10 +197,26 @@ func redactURL(s string) string {
 	if err != nil {
 		return "(unparseable URL)"
 	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
+	switch {
+	case u.Scheme == "sqlite" && u.User == nil:
+		return s // a file path; nothing secret
+	case u.Scheme == "" || u.Host == "" || u.Opaque != "" || u.Fragment != "":
+		// Not a well-formed server URL: url.Parse may have put a password
+		// anywhere (opaque part, path, fragment), so show only the scheme.
+		return u.Scheme + ":(not shown)"
+	}
+	if u.RawQuery != "" {
+		q, err := url.ParseQuery(u.RawQuery)
+		if err != nil {
+			u.RawQuery = "(query%20not%20shown)"
+		} else {
+			for k := range q {
+				if strings.Contains(strings.ToLower(k), "password") {
+					q[k] = []string{"xxxxx"}
+				}
+			}
+			u.RawQuery = q.Encode()
+		}
 	}
 	return u.Redacted()
 }

@@ -125,3 +125,21 @@ func TestAuditVerifyAndList(t *testing.T) {
 		t.Fatalf("verify after tampering: %d %q %q", code, out, errOut)
 	}
 }
+
+// Through the root command, as a user runs it: flags, environment and exit
+// status included.
+func TestAuditCommandIsRegistered(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := runCmd(t, map[string]string{"RAMPART_DATA": dir}, "audit", "verify")
+	if code != 0 || out != "audit log intact: 0 entries\n" {
+		t.Fatalf("audit verify: %d %q %q", code, out, errOut)
+	}
+	out, errOut, code = runCmd(t, nil, "audit", "list", "--data", dir, "--json")
+	if code != 0 || !strings.Contains(out, `"entries": []`) {
+		t.Fatalf("audit list: %d %q %q", code, out, errOut)
+	}
+	_, errOut, code = runCmd(t, nil, "audit", "list", "--data", dir, "--limit", "x")
+	if code != 2 {
+		t.Fatalf("audit list --limit x: %d %q", code, errOut)
+	}
+}

@@ -45,6 +45,7 @@ RAMPART_DATA, --events-prefix is RAMPART_EVENTS_PREFIX. Flags win over variables
 		c.configCmd(),
 		c.versionCmd(),
 		c.patternCmd(),
+		c.auditCmd(),
 	)
 	return root
 }

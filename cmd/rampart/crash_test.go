@@ -18,6 +18,7 @@ import (
 	"github.com/rampart-project/rampart/internal/config"
 	"github.com/rampart-project/rampart/internal/platform/db"
 	"github.com/rampart-project/rampart/internal/platform/events"
+	"github.com/rampart-project/rampart/internal/platform/web"
 )
 
 // The crash test runs this test binary again as a real `rampart serve`
@@ -72,7 +73,7 @@ func (p *probe) Mount(ctx context.Context, k *app.Kernel) error {
 	if err != nil {
 		return err
 	}
-	k.Router.HandleFunc("POST /probe/writes/{id}", func(w http.ResponseWriter, r *http.Request) {
+	k.Router.HandleFunc("POST /probe/writes/{id}", web.Public, func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		err := k.Outbox.Tx(r.Context(), func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(r.Context(), `INSERT INTO probe_writes (id) VALUES ($1)`, id); err != nil {

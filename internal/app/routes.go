@@ -12,10 +12,10 @@ import (
 // routes.go from Mount.
 func (a *App) routes(k *Kernel, nav []web.NavItem) {
 	r := k.Router
-	r.HandleFunc("GET /healthz", web.Healthz)
-	r.HandleFunc("GET /readyz", web.Readyz(a.checks))
-	r.Handle("GET /static/", web.Static())
-	r.HandleFunc("GET /{$}", a.home(k.Renderer, nav))
+	r.HandleFunc("GET /healthz", web.Public, web.Healthz)
+	r.HandleFunc("GET /readyz", web.Public, web.Readyz(a.checks))
+	r.Handle("GET /static/", web.Public, web.Static())
+	r.HandleFunc("GET /{$}", web.Public, a.home(k.Renderer, nav))
 }
 
 // checks reports whether the database and the event log answer. They are

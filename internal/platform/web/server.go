@@ -38,7 +38,7 @@ func NewServer(o Options) *Server {
 	s := &Server{Router: newRouter(o.RequestTimeout), opts: o}
 	m := newHTTPMetrics(o.Registry)
 	if o.Registry != nil {
-		s.Router.Stream("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry}))
+		s.Router.Stream("GET /metrics", Public, promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry}))
 	}
 	s.handler = Chain(routeMux(s.Router.mux),
 		observe(o.Logger, m),

@@ -34,17 +34,17 @@ func newTestServer(t *testing.T) (*web.Server, *strings.Builder) {
 		Renderer:       rd,
 	})
 	r := s.Router
-	r.HandleFunc("GET /ok", func(w http.ResponseWriter, r *http.Request) {
+	r.HandleFunc("GET /ok", web.Public, func(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, 200, map[string]string{"request_id": web.RequestID(r.Context())})
 	})
-	r.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) { panic("secret internals") })
-	r.HandleFunc("GET /internal", func(w http.ResponseWriter, r *http.Request) {
+	r.HandleFunc("GET /panic", web.Public, func(w http.ResponseWriter, r *http.Request) { panic("secret internals") })
+	r.HandleFunc("GET /internal", web.Public, func(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, errors.New("pq: password authentication failed for user admin"))
 	})
-	r.HandleFunc("GET /things/{id}", func(w http.ResponseWriter, r *http.Request) {
+	r.HandleFunc("GET /things/{id}", web.Public, func(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, errs.E(errs.NotFound, "No thing %s.", r.PathValue("id")))
 	})
-	r.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
+	r.HandleFunc("POST /echo", web.Public, func(w http.ResponseWriter, r *http.Request) {
 		var v struct {
 			Name string `json:"name"`
 		}
@@ -54,11 +54,11 @@ func newTestServer(t *testing.T) (*web.Server, *strings.Builder) {
 		}
 		web.WriteJSON(w, 201, v)
 	})
-	r.HandleFunc("GET /deadline", func(w http.ResponseWriter, r *http.Request) {
+	r.HandleFunc("GET /deadline", web.Public, func(w http.ResponseWriter, r *http.Request) {
 		_, ok := r.Context().Deadline()
 		web.WriteJSON(w, 200, map[string]bool{"deadline": ok})
 	})
-	r.Stream("GET /stream", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	r.Stream("GET /stream", web.Public, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, ok := r.Context().Deadline()
 		web.WriteJSON(w, 200, map[string]bool{"deadline": ok})
 	}))

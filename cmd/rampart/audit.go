@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rampart-project/rampart/internal/app"
 	"github.com/rampart-project/rampart/internal/platform/audit"
-	"github.com/rampart-project/rampart/internal/platform/db"
 	"github.com/rampart-project/rampart/internal/platform/errs"
 )
 
@@ -24,20 +21,6 @@ so changing, removing or reordering entries is detectable with "audit verify".`,
 	}
 	cmd.AddCommand(c.auditVerifyCmd(), c.auditListCmd())
 	return cmd
-}
-
-// openAuditDB opens and migrates the database, so that the commands work on
-// a database that serve has not yet touched.
-func (c *cli) openAuditDB(ctx context.Context) (*db.DB, error) {
-	d, err := app.OpenDB(ctx, c.cfg, c.logger)
-	if err != nil {
-		return nil, &app.StartupError{Err: err}
-	}
-	if _, err := d.Migrate(ctx); err != nil {
-		d.Close()
-		return nil, err
-	}
-	return d, nil
 }
 
 func (c *cli) auditVerifyCmd() *cobra.Command {
@@ -55,7 +38,7 @@ only a hash kept elsewhere that no longer appears in the log reveals that.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			d, err := c.openAuditDB(ctx)
+			d, err := c.openDB(ctx)
 			if err != nil {
 				return err
 			}
@@ -90,7 +73,7 @@ the next page.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			d, err := c.openAuditDB(ctx)
+			d, err := c.openDB(ctx)
 			if err != nil {
 				return err
 			}

@@ -46,7 +46,22 @@ func runWith(ctx context.Context, e env) error {
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	return root.ExecuteContext(ctx)
+	return asUsage(root.ExecuteContext(ctx))
+}
+
+// asUsage recognises cobra's own errors about how a command was called
+// (its flag errors are already usageErrors), so they exit with status 2.
+func asUsage(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "required flag(s)", "invalid argument"} {
+		if strings.HasPrefix(msg, prefix) {
+			return usageError{err}
+		}
+	}
+	return err
 }
 
 // usageError is a mistake in how the command was called: exit status 2.

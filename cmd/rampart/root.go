@@ -45,6 +45,10 @@ RAMPART_DATA, --events-prefix is RAMPART_EVENTS_PREFIX. Flags win over variables
 		c.configCmd(),
 		c.versionCmd(),
 		c.patternCmd(),
+		c.orgCmd(),
+		c.userCmd(),
+		c.tokenCmd(),
+		c.communityCmd(),
 		c.auditCmd(),
 	)
 	return root

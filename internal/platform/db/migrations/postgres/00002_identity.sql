@@ -8,7 +8,7 @@ CREATE TABLE organizations (
     flags       TEXT    NOT NULL DEFAULT '[]', -- JSON list: election, water, ...
     state_fips  TEXT    NOT NULL DEFAULT '',
     county_fips TEXT    NOT NULL DEFAULT '',
-    created_at  INTEGER NOT NULL
+    created_at  BIGINT  NOT NULL
 );
 CREATE INDEX organizations_parent ON organizations (parent_id);
 
@@ -34,7 +34,7 @@ CREATE TABLE users (
     failed_signins  INTEGER NOT NULL DEFAULT 0,
     locked_until    BIGINT  NOT NULL DEFAULT 0,
     created_at      BIGINT  NOT NULL,
-    last_signin_at  INTEGER NOT NULL DEFAULT 0
+    last_signin_at  BIGINT  NOT NULL DEFAULT 0
 );
 CREATE INDEX users_org ON users (org_id);
 
@@ -51,7 +51,7 @@ CREATE TABLE sessions (
     csrf_token   TEXT    NOT NULL,
     created_at   BIGINT  NOT NULL,
     expires_at   BIGINT  NOT NULL,
-    last_seen_at INTEGER NOT NULL
+    last_seen_at BIGINT  NOT NULL
 );
 CREATE INDEX sessions_user ON sessions (user_id);
 
@@ -63,9 +63,9 @@ CREATE TABLE api_tokens (
     secret_hash  TEXT    NOT NULL UNIQUE,
     scopes       TEXT    NOT NULL, -- space-separated: read write admin
     created_at   BIGINT  NOT NULL,
-    expires_at   INTEGER NOT NULL DEFAULT 0, -- 0 = never
+    expires_at   BIGINT  NOT NULL DEFAULT 0, -- 0 = never
     last_used_at BIGINT  NOT NULL DEFAULT 0,
-    revoked_at   INTEGER NOT NULL DEFAULT 0
+    revoked_at   BIGINT  NOT NULL DEFAULT 0
 );
 CREATE INDEX api_tokens_user ON api_tokens (user_id);
 
@@ -79,7 +79,7 @@ CREATE TABLE invitations (
     invited_by  TEXT    NOT NULL REFERENCES users (id),
     created_at  BIGINT  NOT NULL,
     expires_at  BIGINT  NOT NULL,
-    accepted_at INTEGER NOT NULL DEFAULT 0
+    accepted_at BIGINT  NOT NULL DEFAULT 0
 );
 
 -- Sharing groups. The all-members community has implicit membership.
@@ -88,7 +88,7 @@ CREATE TABLE communities (
     name         TEXT    NOT NULL UNIQUE,
     description  TEXT    NOT NULL DEFAULT '',
     owner_org_id TEXT    REFERENCES organizations (id),
-    created_at   INTEGER NOT NULL
+    created_at   BIGINT  NOT NULL
 );
 INSERT INTO communities (id, name, description, created_at)
 VALUES ('all-members', 'All members', 'Every organization of this instance; the default audience of TLP:GREEN.', 0);

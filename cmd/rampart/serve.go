@@ -8,6 +8,7 @@ import (
 
 	"github.com/rampart-project/rampart/internal/app"
 	"github.com/rampart-project/rampart/internal/config"
+	"github.com/rampart-project/rampart/internal/demo"
 )
 
 func (c *cli) serveCmd(ctx context.Context) *cobra.Command {
@@ -31,6 +32,9 @@ It stops cleanly on SIGINT or SIGTERM.`,
 
 func (c *cli) serve(ctx context.Context) error {
 	modules := append(builtinModules(), c.env.extraModules...)
+	if c.cfg.Demo {
+		modules = append(modules, &demo.Module{Out: c.env.stdout})
+	}
 	a, err := app.New(ctx, c.cfg, app.Options{Logger: c.logger, Version: version(), Modules: modules})
 	if err != nil {
 		return err

@@ -205,6 +205,24 @@ func NormalizeEmail(s string) (string, error) {
 // sign in with OpenID Connect or accept an invitation later. Returns Invalid,
 // NotFound (organization) or Conflict (e-mail taken).
 func (s *Store) CreateUser(ctx context.Context, tx *sql.Tx, u *User, password string) error {
+	hash := ""
+	if password != "" {
+		email, err := NormalizeEmail(u.Email)
+		if err != nil {
+			return err
+		}
+		if err := CheckPasswordStrength(password, email); err != nil {
+			return err
+		}
+		hash = HashPassword(password)
+	}
+	return s.CreateUserHashed(ctx, tx, u, hash)
+}
+
+// CreateUserHashed is CreateUser with a password hash made by HashPassword
+// (or "" for none), for callers that create many users with one password,
+// such as the demo.
+func (s *Store) CreateUserHashed(ctx context.Context, tx *sql.Tx, u *User, hash string) error {
 	email, err := NormalizeEmail(u.Email)
 	if err != nil {
 		return err
@@ -218,13 +236,6 @@ func (s *Store) CreateUser(ctx context.Context, tx *sql.Tx, u *User, password st
 	}
 	if _, err := s.org(ctx, tx, u.OrgID); err != nil {
 		return err
-	}
-	hash := ""
-	if password != "" {
-		if err := CheckPasswordStrength(password, email); err != nil {
-			return err
-		}
-		hash = HashPassword(password)
 	}
 	if u.ID == "" {
 		u.ID = newID()

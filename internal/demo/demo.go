@@ -59,7 +59,7 @@ var orgs = []org{
 
 var communities = []struct {
 	name, description, owner string
-	members              []string
+	members                  []string
 }{
 	{"Meridian SLTT", "The state, local, tribal and territorial entities of the State of Meridian.", "meridian",
 		[]string{"meridian", "ashford", "birch", "cedar", "dalton", "ashford-elections", "birch-elections", "cedar-elections", "dalton-elections", "port-meridian", "red-hawk"}},

@@ -47,6 +47,7 @@ type Rule struct {
 	public bool
 	roles  []string // any of them; none means any signed-in member
 	admin  bool     // needs the admin scope rather than read/write
+	query  bool     // a POST that changes nothing: the read scope suffices
 }
 
 // Public routes answer anyone, signed in or not.
@@ -55,6 +56,11 @@ var Public = Rule{public: true}
 // SignedIn routes answer any signed-in member. Tokens need the read scope
 // for GET and HEAD and the write scope for everything else.
 var SignedIn = Rule{}
+
+// SignedInQuery routes answer any signed-in member with the read scope,
+// whatever the method: for POST endpoints that only compute an answer
+// (checking a pattern) and change nothing.
+var SignedInQuery = Rule{query: true}
 
 // RequireRole routes answer members holding one of the roles, with the
 // read or write scope as for SignedIn.
@@ -75,7 +81,7 @@ func (r Rule) scopeFor(method string) string {
 	switch {
 	case r.admin:
 		return "admin"
-	case method == http.MethodGet || method == http.MethodHead:
+	case r.query || method == http.MethodGet || method == http.MethodHead:
 		return "read"
 	default:
 		return "write"

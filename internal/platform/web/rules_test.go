@@ -25,6 +25,7 @@ func TestRulesAdmitOnlyWhomTheyName(t *testing.T) {
 	s.Router.HandleFunc("POST /members", web.SignedIn, ok)
 	s.Router.HandleFunc("GET /admins", web.RequireRole("org_admin", "coordinator"), ok)
 	s.Router.HandleFunc("POST /instance", web.Admin("coordinator"), ok)
+	s.Router.HandleFunc("POST /compute", web.SignedInQuery, ok)
 
 	reader := fakeCaller{roles: []string{"analyst"}, scopes: []string{"read"}}
 	writer := fakeCaller{roles: []string{"analyst"}, scopes: []string{"read", "write"}}
@@ -48,6 +49,8 @@ func TestRulesAdmitOnlyWhomTheyName(t *testing.T) {
 		{"POST", "/instance", coordinator, false, 204},
 		{"POST", "/instance", fakeCaller{roles: []string{"coordinator"}, scopes: []string{"read", "write"}}, false, 403},
 		{"GET", "/ok", nil, false, 200}, // public
+		{"POST", "/compute", reader, false, 204},
+		{"POST", "/compute", nil, false, 401},
 	}
 	for _, tc := range cases {
 		req := httptest.NewRequest(tc.method, tc.path, nil)

@@ -99,22 +99,12 @@ func (s *Store) Community(ctx context.Context, idOrName string, viewer access.Pr
 // organization belongs to (with members), the all-members community, and,
 // for coordinators, every community.
 func (s *Store) Communities(ctx context.Context, viewer access.Principal) ([]Community, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT id FROM communities c
+	ids, err := queryStrings(ctx, s.db.Reader(), `SELECT id FROM communities c
 		WHERE c.id = $1 OR $2 OR EXISTS (SELECT 1 FROM community_members m WHERE m.community_id = c.id AND m.org_id = $3)
 		ORDER BY c.id = $1 DESC, c.name`, access.AllMembers, viewer.Coordinator, viewer.OrgID)
 	if err != nil {
-		return nil, fmt.Errorf("identity: communities: %w", err)
+		return nil, err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	out := make([]Community, 0, len(ids))
 	for _, id := range ids {
 		c, err := s.Community(ctx, id, viewer)
@@ -127,20 +117,7 @@ func (s *Store) Communities(ctx context.Context, viewer access.Principal) ([]Com
 }
 
 func (s *Store) members(ctx context.Context, communityID string) ([]string, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT org_id FROM community_members WHERE community_id = $1 ORDER BY org_id`, communityID)
-	if err != nil {
-		return nil, fmt.Errorf("identity: members: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return queryStrings(ctx, s.db.Reader(), `SELECT org_id FROM community_members WHERE community_id = $1 ORDER BY org_id`, communityID)
 }
 
 // CanManageCommunity reports whether p may change a community's membership:

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/rampart-project/rampart/internal/platform/access"
 )
@@ -12,18 +11,10 @@ import (
 // instance.
 func (s *Store) Principal(ctx context.Context, u *User) (access.Principal, error) {
 	p := access.Principal{UserID: u.ID, OrgID: u.OrgID, Coordinator: u.HasRole(RoleCoordinator)}
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT community_id FROM community_members WHERE org_id = $1 ORDER BY community_id`, u.OrgID)
+	communities, err := queryStrings(ctx, s.db.Reader(), `SELECT community_id FROM community_members WHERE org_id = $1 ORDER BY community_id`, u.OrgID)
 	if err != nil {
-		return p, fmt.Errorf("identity: principal: %w", err)
+		return p, err
 	}
-	defer rows.Close()
-	p.Communities = []string{access.AllMembers}
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return p, err
-		}
-		p.Communities = append(p.Communities, c)
-	}
-	return p, rows.Err()
+	p.Communities = append([]string{access.AllMembers}, communities...)
+	return p, nil
 }

@@ -173,20 +173,7 @@ func (s *Store) Orgs(ctx context.Context) ([]Organization, error) {
 // Clients returns the organizations whose parent is orgID: those a
 // recipient may extend TLP:AMBER to.
 func (s *Store) Clients(ctx context.Context, orgID string) ([]string, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT id FROM organizations WHERE parent_id = $1 ORDER BY name`, orgID)
-	if err != nil {
-		return nil, fmt.Errorf("identity: clients: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return queryStrings(ctx, s.db.Reader(), `SELECT id FROM organizations WHERE parent_id = $1 ORDER BY name`, orgID)
 }
 
 // --- users
@@ -413,6 +400,24 @@ func joinKinds() string {
 		k[i] = string(o)
 	}
 	return strings.Join(k, ", ")
+}
+
+// queryStrings runs a query of one text column and collects it.
+func queryStrings(ctx context.Context, q db.Querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("identity: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // isUniqueViolation recognises a unique-constraint failure on either engine.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // This file holds the value semantics of comparisons. They follow the OASIS
@@ -222,11 +224,22 @@ func like(s, pat string) bool {
 func likeValue(v any, pat string) bool {
 	switch v := v.(type) {
 	case string:
-		return like(v, pat)
+		return like(nfc(v), nfc(pat))
 	case []byte:
-		return utf8.Valid(v) && like(string(v), pat)
+		return utf8.Valid(v) && like(nfc(string(v)), nfc(pat))
 	}
 	return false
+}
+
+// nfc puts a string in Unicode Normalization Form C before LIKE and
+// MATCHES, as the reference matcher does, so that "é" written as one code
+// point matches "é" written as e and a combining accent. The check first
+// keeps the common ASCII case free.
+func nfc(s string) string {
+	if norm.NFC.IsNormalString(s) {
+		return s
+	}
+	return norm.NFC.String(s)
 }
 
 // matchesValue applies MATCHES (an unanchored search) to a JSON value.
@@ -235,7 +248,7 @@ func likeValue(v any, pat string) bool {
 func matchesValue(v any, re *regexp.Regexp, binaryOK bool) bool {
 	switch v := v.(type) {
 	case string:
-		return re.MatchString(v)
+		return re.MatchString(nfc(v))
 	case []byte:
 		return binaryOK && re.MatchString(latin1String(v))
 	}

@@ -25,8 +25,6 @@
 // REPEATS, AND and FOLLOWEDBY. It differs from the reference in these
 // ways:
 //
-//   - Strings are not Unicode-normalised (NFC) before LIKE and MATCHES;
-//     the standard library has no normaliser.
 //   - MATCHES uses Go's RE2 syntax: backreferences, lookaround, atomic
 //     groups and possessive quantifiers are parse errors.
 //   - LIKE has SQL semantics: % and _ also match line breaks.

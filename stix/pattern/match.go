@@ -240,7 +240,7 @@ func compilePattern(root ObsExpr) (*compiled, error) {
 		case *Comparison:
 			switch e.Op {
 			case OpMatches:
-				re, err := compileRegexp(e.Value.Str)
+				re, err := compileRegexp(nfc(e.Value.Str))
 				if err != nil {
 					return err
 				}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rampart-project/rampart/internal/accounts"
 	"github.com/rampart-project/rampart/internal/app"
 	"github.com/rampart-project/rampart/internal/config"
 	"github.com/rampart-project/rampart/internal/demo"
@@ -48,4 +49,4 @@ func (c *cli) serve(ctx context.Context) error {
 }
 
 // builtinModules are the roadmap modules built so far.
-func builtinModules() []app.Module { return nil }
+func builtinModules() []app.Module { return []app.Module{accounts.New()} }

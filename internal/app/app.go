@@ -18,8 +18,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/rampart-project/rampart/internal/config"
+	"github.com/rampart-project/rampart/internal/platform/access"
+	"github.com/rampart-project/rampart/internal/platform/audit"
 	"github.com/rampart-project/rampart/internal/platform/db"
 	"github.com/rampart-project/rampart/internal/platform/events"
+	"github.com/rampart-project/rampart/internal/platform/identity"
 	"github.com/rampart-project/rampart/internal/platform/web"
 )
 
@@ -33,6 +36,15 @@ type Kernel struct {
 	Router   *web.Router
 	Renderer *web.Renderer
 	Metrics  prometheus.Registerer
+
+	// Identity holds organizations, users, communities and tokens; Auth
+	// authenticates requests and signs people in; Audit appends to the
+	// audit log inside a module's write transaction; Access is the
+	// instance's policy for the TLP decision.
+	Identity *identity.Store
+	Auth     *identity.Auth
+	Audit    *audit.Recorder
+	Access   access.Policy
 }
 
 // Module is one module of the roadmap (sharing, notify, ...).
@@ -127,14 +139,22 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
+	ids := identity.NewStore(a.db)
+	recorder := audit.NewRecorder(a.db.Engine())
+	auth, err := identity.NewAuth(identity.AuthOptions{Store: ids, Audit: recorder, PublicURL: cfg.PublicURL})
+	if err != nil {
+		return nil, err
+	}
 	a.server = web.NewServer(web.Options{
 		Addr: cfg.Addr, Logger: logger, Registry: a.registry,
 		MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, Renderer: renderer,
+		Authenticate: auth.Middleware,
 	})
 	k := &Kernel{
 		Config: cfg, Logger: logger, DB: a.db, Events: a.bus,
 		Outbox: events.NewOutbox(a.db, a.relay), Router: a.server.Router,
 		Renderer: renderer, Metrics: a.registry,
+		Identity: ids, Auth: auth, Audit: recorder, Access: access.Policy{PublicFeed: cfg.PublicFeed},
 	}
 	a.routes(k, nav)
 	for _, m := range a.modules {

@@ -33,6 +33,21 @@ type Config struct {
 	InstanceName string // shown in the UI and used as the anonymous creator
 	Demo         bool   // serve: start with the demo settings
 
+	// PublicURL is the address people reach the instance at, such as
+	// https://rampart.example.gov. It gives single sign-on its redirect
+	// address and origin checks the expected origin; an http:// URL also
+	// turns off the Secure flag of cookies, for instances served without
+	// TLS on a private network. "" means: derived from each request.
+	PublicURL string
+	// PublicFeed lets anonymous readers see TLP:CLEAR items.
+	PublicFeed bool
+
+	// OpenID Connect single sign-on, on when OIDCIssuer is set.
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCOrgClaim     string // the ID token claim whose value names the organization
+
 	LogLevel  string // debug, info, warn, error
 	LogFormat string // text or json
 
@@ -48,6 +63,7 @@ func Default() Config {
 		EventsPrefix:    "rampart",
 		Addr:            "127.0.0.1:8080",
 		InstanceName:    "Rampart",
+		OIDCOrgClaim:    "rampart_org",
 		LogLevel:        "info",
 		LogFormat:       "text",
 		MaxBodyBytes:    32 << 20,
@@ -116,7 +132,60 @@ func (c Config) Validate() error {
 	if c.RequestTimeout <= 0 || c.ShutdownTimeout <= 0 {
 		return errors.New("--request-timeout and --shutdown-timeout must be positive")
 	}
+	if err := validatePublicURL(c.PublicURL); err != nil {
+		return err
+	}
+	return c.validateOIDC()
+}
+
+func validatePublicURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("--public-url %q: want the address people use, such as https://rampart.example.gov", RedactURL(s))
+	}
+	if p := strings.TrimSuffix(u.Path, "/"); p != "" {
+		// Every route is absolute from the root; a prefix would break them.
+		return fmt.Errorf("--public-url %q: serving under a path (%s) is not supported; use a host of its own", s, p)
+	}
 	return nil
+}
+
+// validateOIDC checks single sign-on: nothing set, or an issuer with a
+// client id and secret and an organization claim.
+func (c Config) validateOIDC() error {
+	if c.OIDCIssuer == "" {
+		if c.OIDCClientID != "" || c.OIDCClientSecret != "" {
+			return errors.New("--oidc-client-id and --oidc-client-secret need --oidc-issuer")
+		}
+		return nil
+	}
+	u, err := url.Parse(c.OIDCIssuer)
+	if err != nil || u.Host == "" || u.User != nil {
+		return fmt.Errorf("--oidc-issuer %q: want the issuer URL, such as https://login.example.gov/realms/rampart", RedactURL(c.OIDCIssuer))
+	}
+	// Plain http is only acceptable for an issuer on this machine (tests,
+	// a development identity provider): tokens travel through it.
+	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
+		return fmt.Errorf("--oidc-issuer %q: must be https (http only for localhost)", c.OIDCIssuer)
+	}
+	if c.OIDCClientID == "" || c.OIDCClientSecret == "" {
+		return errors.New("--oidc-issuer needs --oidc-client-id and --oidc-client-secret")
+	}
+	if strings.TrimSpace(c.OIDCOrgClaim) == "" {
+		return errors.New("--oidc-org-claim: must name the ID token claim that holds the organization")
+	}
+	return nil
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 func isPostgresURL(s string) bool {
@@ -262,12 +331,25 @@ func (c Config) Effective(sources map[string]string) []Setting {
 		{"addr", c.Addr, from("addr")},
 		{"instance-name", c.InstanceName, from("instance-name")},
 		{"demo", fmt.Sprint(c.Demo), from("demo")},
+		{"public-url", c.PublicURL, from("public-url")},
+		{"public-feed", fmt.Sprint(c.PublicFeed), from("public-feed")},
+		{"oidc-issuer", c.OIDCIssuer, from("oidc-issuer")},
+		{"oidc-client-id", c.OIDCClientID, from("oidc-client-id")},
+		{"oidc-client-secret", redactSecret(c.OIDCClientSecret), from("oidc-client-secret")},
+		{"oidc-org-claim", c.OIDCOrgClaim, from("oidc-org-claim")},
 		{"log-level", c.LogLevel, from("log-level")},
 		{"log-format", c.LogFormat, from("log-format")},
 		{"max-body", fmt.Sprint(c.MaxBodyBytes), from("max-body")},
 		{"request-timeout", c.RequestTimeout.String(), from("request-timeout")},
 		{"shutdown-timeout", c.ShutdownTimeout.String(), from("shutdown-timeout")},
 	}
+}
+
+func redactSecret(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "xxxxx"
 }
 
 func redactNATS(s string, embedded bool) string {

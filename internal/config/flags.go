@@ -25,6 +25,12 @@ func BindServe(fs *pflag.FlagSet, c *Config) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", c.MaxBodyBytes, "largest accepted request body, in bytes")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "deadline of an ordinary request")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long graceful shutdown may take")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "address people reach this instance at, such as https://rampart.example.gov (default: taken from each request)")
+	fs.BoolVar(&c.PublicFeed, "public-feed", c.PublicFeed, "let anonymous readers see TLP:CLEAR items")
+	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", c.OIDCIssuer, "OpenID Connect issuer URL; turns on single sign-on")
+	fs.StringVar(&c.OIDCClientID, "oidc-client-id", c.OIDCClientID, "OpenID Connect client id")
+	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", c.OIDCClientSecret, "OpenID Connect client secret (prefer RAMPART_OIDC_CLIENT_SECRET)")
+	fs.StringVar(&c.OIDCOrgClaim, "oidc-org-claim", c.OIDCOrgClaim, "ID token claim whose value is the user's organization, by name or id")
 }
 
 // EnvName is the environment variable that sets a flag: --events-prefix is

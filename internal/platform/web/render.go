@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -48,6 +49,39 @@ type view struct {
 	Page      Page
 	Data      any
 	RequestID string
+	Viewer    Viewer
+	// CSRF is the token every form of the page carries as the hidden field
+	// csrf_token: the session's, or before sign-in the browser's pre-session
+	// token.
+	CSRF string
+}
+
+// Viewer is what the layout shows about whoever is looking: the signed-in
+// person (Email set) or an anonymous visitor. The authentication
+// middleware puts it in the request context.
+type Viewer struct {
+	UserID  string
+	Name    string
+	Email   string
+	OrgID   string
+	OrgName string
+	CSRF    string
+}
+
+// SignedIn reports whether the viewer is a signed-in person.
+func (v Viewer) SignedIn() bool { return v.Email != "" }
+
+type viewerKey struct{}
+
+// WithViewer returns ctx carrying v for the layout.
+func WithViewer(ctx context.Context, v Viewer) context.Context {
+	return context.WithValue(ctx, viewerKey{}, v)
+}
+
+// ViewerOf returns the request's viewer; the zero Viewer is anonymous.
+func ViewerOf(ctx context.Context) Viewer {
+	v, _ := ctx.Value(viewerKey{}).(Viewer)
+	return v
 }
 
 type navView struct {
@@ -134,7 +168,8 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 	if p.TLP == "" {
 		p.TLP = "CLEAR"
 	}
-	v := view{Site: rd.site, Page: p, Data: p.Data, RequestID: RequestID(r.Context())}
+	viewer := ViewerOf(r.Context())
+	v := view{Site: rd.site, Page: p, Data: p.Data, RequestID: RequestID(r.Context()), Viewer: viewer, CSRF: viewer.CSRF}
 	for _, item := range rd.nav {
 		v.Nav = append(v.Nav, navView{NavItem: item, Current: item.Ready && isUnder(r.URL.Path, item.Href)})
 	}

@@ -21,6 +21,10 @@ type Options struct {
 	MaxBodyBytes   int64
 	RequestTimeout time.Duration
 	Renderer       *Renderer
+	// Authenticate resolves who is calling (identity's middleware) and
+	// puts the caller in the request context; nil leaves every request
+	// anonymous.
+	Authenticate Middleware
 }
 
 // Server is Rampart's HTTP server: the UI, the JSON API, TAXII and streams.
@@ -40,11 +44,21 @@ func NewServer(o Options) *Server {
 	if o.Registry != nil {
 		s.Router.Stream("GET /metrics", Public, promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry}))
 	}
+	authenticate := o.Authenticate
+	if authenticate == nil {
+		authenticate = func(h http.Handler) http.Handler { return h }
+	}
+	// Authentication runs last, just before routing: after observe, so it
+	// has the request logger and id for the audit log; after the security
+	// headers and the renderer, so its 401 and 403 answers carry the
+	// headers and reach browsers as pages; and after the body limit,
+	// because the CSRF check reads form bodies.
 	s.handler = Chain(routeMux(s.Router.mux),
 		observe(o.Logger, m),
 		securityHeaders,
 		withRenderer(o.Renderer),
 		limitBody(o.MaxBodyBytes),
+		authenticate,
 	)
 	return s
 }

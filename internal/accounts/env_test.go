@@ -3,6 +3,7 @@ package accounts_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -154,6 +155,24 @@ func (e *env) token(u *identity.User, ttl time.Duration, scopes ...identity.Scop
 		return err
 	})
 	return secret
+}
+
+// tokenID finds a token's id by its secret, through the API.
+func (e *env) tokenID(secret string) string {
+	e.t.Helper()
+	status, body := e.api("GET", "/api/v1/me", "Bearer "+secret, "")
+	if status != 200 {
+		e.t.Fatalf("tokenID: %d %s", status, body)
+	}
+	var me struct {
+		Token struct {
+			ID string `json:"id"`
+		} `json:"token"`
+	}
+	if err := json.Unmarshal([]byte(body), &me); err != nil || me.Token.ID == "" {
+		e.t.Fatalf("tokenID: %v %s", err, body)
+	}
+	return me.Token.ID
 }
 
 // browser is an HTTP client with a cookie jar that does not follow

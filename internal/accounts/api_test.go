@@ -28,7 +28,9 @@ func TestTokenAuthentication(t *testing.T) {
 		disabledUser := e.user("gone@examplia.example", e.state, "viewer")
 		ofDisabled := e.token(disabledUser, 0, "read")
 		revokedID := e.tokenID(revoked)
-		e.tx(func(tx *sql.Tx) error { return e.ids.RevokeToken(context.Background(), tx, e.stateAnalyst.ID, revokedID) })
+		e.tx(func(tx *sql.Tx) error {
+			return e.ids.RevokeToken(context.Background(), tx, e.stateAnalyst.ID, revokedID)
+		})
 		e.tx(func(tx *sql.Tx) error { return e.ids.SetDisabled(context.Background(), tx, disabledUser.ID, true) })
 		time.Sleep(5 * time.Millisecond)
 

@@ -55,9 +55,9 @@ type env struct {
 	clock *clock
 	url   string
 
-	coordOrg, state, county, company *identity.Organization
+	coordOrg, state, county, company                                  *identity.Organization
 	coordinator, stateAdmin, stateAnalyst, countyViewer, companyAdmin *identity.User
-	community                                                      *identity.Community
+	community                                                         *identity.Community
 }
 
 // password is every test user's password.

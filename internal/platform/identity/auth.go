@@ -175,9 +175,26 @@ func ParseAuthorization(h string) (Credential, error) {
 		return Credential{Scheme: "Basic", Email: email, Secret: secret}, nil
 	case scheme == "":
 		return Credential{}, errs.E(errs.Unauthenticated, "The Authorization header is empty; send 'Bearer TOKEN', or leave the header out.")
+	case isWord(scheme):
+		return Credential{}, errs.E(errs.Unauthenticated, "The Authorization scheme %q is not supported; use Bearer TOKEN, or Basic with your e-mail address and an API token.", scheme)
 	default:
-		return Credential{}, errs.E(errs.Unauthenticated, "The Authorization scheme %q is not supported; use Bearer TOKEN, or Basic with your e-mail address and an API token.", truncate(scheme, 20))
+		// Not a scheme name: likely a bare token. Do not echo it.
+		return Credential{}, errs.E(errs.Unauthenticated, "The Authorization header does not start with a scheme; send 'Bearer TOKEN', or Basic with your e-mail address and an API token.")
 	}
+}
+
+// isWord reports whether s looks like an authentication scheme name, safe
+// to repeat in an error message.
+func isWord(s string) bool {
+	if len(s) > 16 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func truncate(s string, n int) string {

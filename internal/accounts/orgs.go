@@ -17,7 +17,7 @@ import (
 func (m *Module) visibleOrg(r *http.Request, id string) (*identity.Organization, error) {
 	c := caller(r)
 	if c.User.OrgID != id && !c.Is(identity.RoleCoordinator) {
-		return nil, errs.E(errs.NotFound, "There is no organization %q.", id)
+		return nil, errs.E(errs.NotFound, "There is no such organization.")
 	}
 	return m.ids.Org(r.Context(), id)
 }

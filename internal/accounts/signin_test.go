@@ -29,7 +29,8 @@ func TestSignIn(t *testing.T) {
 		}{
 			{"wrong password", e.stateAnalyst.Email, "not the password at all", "", 401, "", []string{wrongAnswer}},
 			{"unknown e-mail", "nobody@examplia.example", password, "", 401, "", []string{wrongAnswer}},
-			{"empty", "", "", "", 401, "", []string{wrongAnswer}},
+			{"empty", "", "", "", 400, "", []string{"Enter your e-mail address and your password."}},
+			{"no password", e.stateAnalyst.Email, "", "", 400, "", []string{"Enter your e-mail"}},
 			{"open redirect refused", e.stateAnalyst.Email, password, "//evil.example/phish", 303, "/", nil},
 			{"scheme redirect refused", e.stateAnalyst.Email, password, "https://evil.example/", 303, "/", nil},
 			{"backslash redirect refused", e.stateAnalyst.Email, password, "/\\evil.example", 303, "/", nil},

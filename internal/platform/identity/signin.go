@@ -53,10 +53,11 @@ func RetryAfter(err error) (time.Duration, bool) {
 // starts a session and sets its cookie on w, replacing the browser's
 // previous session (rotation). Every attempt, good or bad, is recorded in
 // the audit log in the same transaction as its effect on the account.
-// Returns Unauthenticated ("The e-mail or password is wrong.") for an
-// unknown address or a wrong password, Forbidden for a disabled account,
-// and a RetryAfterError wrapping RateLimited when the client is over the
-// rate limit or the account is locked.
+// Returns Invalid when either is empty, Unauthenticated ("The e-mail or
+// password is wrong.") for an unknown address or a wrong password,
+// Forbidden for a disabled account, and a RetryAfterError wrapping
+// RateLimited when the client is over the rate limit or the account is
+// locked.
 func (a *Auth) SignIn(w http.ResponseWriter, r *http.Request, email, password string) (*User, error) {
 	ctx := r.Context()
 	now := a.now()
@@ -65,6 +66,10 @@ func (a *Auth) SignIn(w http.ResponseWriter, r *http.Request, email, password st
 			"Too many sign-in attempts from your address; try again in %s.", roundUp(wait))}
 	}
 	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" || password == "" {
+		// Not an attempt at anyone's account: nothing to count or record.
+		return nil, errs.E(errs.Invalid, "Enter your e-mail address and your password.")
+	}
 	entry := func(u *User, action string, detail map[string]any) audit.Entry {
 		e := (*Caller)(nil).AuditEntry(r, action, "user", "", "", detail)
 		e.ActorLabel = truncate(email, 200)

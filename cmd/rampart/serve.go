@@ -10,6 +10,7 @@ import (
 	"github.com/rampart-project/rampart/internal/app"
 	"github.com/rampart-project/rampart/internal/config"
 	"github.com/rampart-project/rampart/internal/demo"
+	"github.com/rampart-project/rampart/internal/patterns"
 )
 
 func (c *cli) serveCmd(ctx context.Context) *cobra.Command {
@@ -49,4 +50,4 @@ func (c *cli) serve(ctx context.Context) error {
 }
 
 // builtinModules are the roadmap modules built so far.
-func builtinModules() []app.Module { return []app.Module{accounts.New()} }
+func builtinModules() []app.Module { return []app.Module{accounts.New(), patterns.Module{}} }

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rampart-project/rampart/internal/app"
+	"github.com/rampart-project/rampart/internal/config"
+	"github.com/rampart-project/rampart/internal/demo"
+	"github.com/rampart-project/rampart/internal/platform/access"
+	"github.com/rampart-project/rampart/internal/platform/db"
+	"github.com/rampart-project/rampart/internal/platform/identity"
+)
+
+// TestEveryRouteRejectsAnonymousAndCrossOrganizationCallers walks the whole
+// route table of a server with every built-in module. Every route that is
+// not declared public must refuse an anonymous caller, and every route that
+// addresses a resource must refuse a caller from an organization that does
+// not own it. A new route whose path names a resource fails this test until
+// the table below says which resource of the victim to try: no route can be
+// added without an access rule that is checked here.
+func TestEveryRouteRejectsAnonymousAndCrossOrganizationCallers(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.DataDir, cfg.Addr, cfg.Demo = t.TempDir(), "127.0.0.1:0", true
+	a, err := app.New(ctx, cfg, app.Options{Version: "test", Modules: append(builtinModules(), &demo.Module{Out: io.Discard})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-done })
+	base := "http://" + a.Addr().String()
+
+	d, err := app.OpenDB(ctx, cfg, nil)
+	must(t, err)
+	defer d.Close()
+	s := identity.NewStore(d)
+	// The victim: an electric utility that shares no community with the
+	// attacker, an org admin of a county holding a token with every scope.
+	victimOrg, err := s.OrgByName(ctx, "Meridian Power & Light")
+	must(t, err)
+	victimUser, err := s.UserByEmail(ctx, "admin@mpl.example")
+	must(t, err)
+	energy, err := s.Community(ctx, "Energy Sector Partners", access.Principal{Coordinator: true})
+	must(t, err)
+	attacker, err := s.UserByEmail(ctx, "admin@birch.example")
+	must(t, err)
+	victimToken, _ := newToken(t, d, s, victimUser.ID)
+	_, attackerSecret := newToken(t, d, s, attacker.ID)
+
+	// Which of the victim's resources each path wildcard names.
+	victim := map[string]string{
+		"/orgs/{id}":                      victimOrg.ID,
+		"/orgs/{id}/members/{user}":       victimUser.ID,
+		"/communities/{id}":               energy.ID,
+		"/communities/{id}/members/{org}": victimOrg.ID,
+		"/account/tokens/{id}":            victimToken.ID,
+		"/api/v1/tokens/{id}":             victimToken.ID,
+	}
+	// Routes that may answer a caller from another organization, because
+	// what they show is redacted for it; they must still not show the
+	// victim's id.
+	redacted := map[string]bool{"GET /communities/{id}": true}
+	wildcard := regexp.MustCompile(`\{([a-z]+)(\.\.\.)?\}`)
+
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	call := func(method, path, token string) (int, string) {
+		req, err := http.NewRequest(method, base+path, strings.NewReader(""))
+		must(t, err)
+		req.Header.Set("Accept", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := client.Do(req)
+		must(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	routes := a.Routes()
+	if len(routes) < 20 {
+		t.Fatalf("only %d routes; is every module mounted?", len(routes))
+	}
+	for _, rt := range routes {
+		method, path, ok := strings.Cut(rt.Pattern, " ")
+		if !ok {
+			method, path = "GET", rt.Pattern
+		}
+		if strings.HasSuffix(path, "/") && path != "/" {
+			path += "rampart.css" // a subtree such as /static/
+		}
+		path = strings.TrimSuffix(path, "{$}")
+		filled, missing := path, ""
+		prefix := ""
+		for _, m := range wildcard.FindAllStringSubmatchIndex(path, -1) {
+			prefix = path[:m[1]]
+			v, known := victim[prefix]
+			if !known {
+				v = "x"
+				if !rt.Rule.IsPublic() {
+					missing = prefix
+				}
+			}
+			filled = strings.Replace(filled, path[m[0]:m[1]], v, 1)
+		}
+		if missing != "" {
+			t.Errorf("%s: the test does not know which victim resource %s names; add it to the table", rt.Pattern, missing)
+			continue
+		}
+
+		code, _ := call(method, filled, "")
+		if rt.Rule.IsPublic() {
+			if code == 401 || code == 403 {
+				t.Errorf("%s is declared public but refused an anonymous caller: %d", rt.Pattern, code)
+			}
+			continue
+		}
+		if code != 401 {
+			t.Errorf("%s %s answered an anonymous caller with %d, want 401", method, filled, code)
+		}
+
+		code, body := call(method, filled, attackerSecret)
+		// The problem's "instance" repeats the path the caller sent; only
+		// what the server adds counts as shown.
+		body = strings.ReplaceAll(body, filled, "")
+		if strings.Contains(body, victimOrg.ID) || strings.Contains(body, victimUser.Email) {
+			t.Errorf("%s %s shows the victim's data to another organization (%d)", method, filled, code)
+		}
+		if prefix != "" && !redacted[rt.Pattern] && code != 403 && code != 404 {
+			t.Errorf("%s %s answered a caller from another organization with %d, want 403 or 404: %.200s", method, filled, code, body)
+		}
+	}
+	t.Logf("walked %d routes", len(routes))
+}
+
+func newToken(t *testing.T, d *db.DB, s *identity.Store, userID string) (*identity.Token, string) {
+	t.Helper()
+	var tok *identity.Token
+	var secret string
+	err := d.Tx(context.Background(), func(tx *sql.Tx) (err error) {
+		tok, secret, err = s.CreateToken(context.Background(), tx, userID, "walk", identity.Scopes, 0)
+		return err
+	})
+	must(t, err)
+	return tok, secret
+}

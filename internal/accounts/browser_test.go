@@ -2,7 +2,6 @@ package accounts_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -21,7 +20,7 @@ import (
 	"github.com/rampart-project/rampart/internal/accounts"
 	"github.com/rampart-project/rampart/internal/app"
 	"github.com/rampart-project/rampart/internal/config"
-	"github.com/rampart-project/rampart/internal/platform/db"
+	"github.com/rampart-project/rampart/internal/demo"
 	"github.com/rampart-project/rampart/internal/platform/identity"
 )
 
@@ -61,41 +60,20 @@ func chromium(t *testing.T) context.Context {
 // and a program uses it against the API, as Bearer and as Basic.
 func TestSignInAndUseATokenInABrowser(t *testing.T) {
 	ctx := chromium(t)
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "rampart.db")
-
-	// The person exists before the server starts, created through the
-	// store as the CLI would.
-	d, err := db.Open(context.Background(), db.Options{Engine: db.SQLite, SQLitePath: dbPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ids := identity.NewStore(d)
-	org := &identity.Organization{Name: "Examplia Election Office", Kind: identity.KindLocal}
-	u := &identity.User{Email: "clerk@examplia.example", Name: "Casey Clerk", Roles: []identity.Role{identity.RoleAnalyst}}
-	err = d.Tx(context.Background(), func(tx *sql.Tx) error {
-		if err := ids.CreateOrg(context.Background(), tx, org); err != nil {
-			return err
-		}
-		u.OrgID = org.ID
-		return ids.CreateUser(context.Background(), tx, u, password)
-	})
-	d.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-
+	// The demo world, as `rampart serve --demo` creates it; the person is
+	// one of the sign-ins it prints.
 	cfg := config.Default()
-	cfg.DataDir, cfg.DatabaseURL, cfg.Addr = dir, "sqlite:"+dbPath, "127.0.0.1:0"
+	cfg.DataDir, cfg.Addr, cfg.Demo = t.TempDir(), "127.0.0.1:0", true
 	a, err := app.New(context.Background(), cfg, app.Options{
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test", Modules: []app.Module{accounts.New()},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
+		Modules: []app.Module{accounts.New(), &demo.Module{Out: io.Discard}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	password := demo.Password
+	u := struct{ Email, Name string }{"analyst@ashford-elections.example", "Analyst, Ashford County Elections Office"}
+	org := struct{ Name string }{"Ashford County Elections Office"}
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx) }()
@@ -170,7 +148,7 @@ func TestSignInAndUseATokenInABrowser(t *testing.T) {
 		t.Errorf("the account page loads %d scripts (%v)", scripts, err)
 	}
 	if dir := os.Getenv("RAMPART_TEST_SCREENSHOTS"); dir != "" {
-		if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90)); err == nil {
+		if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 			_ = os.MkdirAll(dir, 0o755)
 			_ = os.WriteFile(filepath.Join(dir, "account-token.png"), png, 0o644)
 		}

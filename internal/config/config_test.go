@@ -31,6 +31,23 @@ func TestValidate(t *testing.T) {
 		{"bad level", func(c *config.Config) { c.LogLevel = "loud" }, "--log-level"},
 		{"bad format", func(c *config.Config) { c.LogFormat = "xml" }, "--log-format"},
 		{"tiny body", func(c *config.Config) { c.MaxBodyBytes = 10 }, "--max-body"},
+		{"public url", func(c *config.Config) { c.PublicURL = "https://rampart.example.gov" }, ""},
+		{"public url without scheme", func(c *config.Config) { c.PublicURL = "rampart.example.gov" }, "--public-url"},
+		{"public url with a path", func(c *config.Config) { c.PublicURL = "https://example.gov/rampart" }, "path"},
+		{"oidc", func(c *config.Config) {
+			c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret = "https://login.example.gov/realms/r", "rampart", "s3cret"
+		}, ""},
+		{"oidc on localhost over http", func(c *config.Config) {
+			c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret = "http://localhost:8081", "rampart", "s3cret"
+		}, ""},
+		{"oidc over http elsewhere", func(c *config.Config) {
+			c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret = "http://login.example.gov", "rampart", "s3cret"
+		}, "must be https"},
+		{"oidc without a secret", func(c *config.Config) { c.OIDCIssuer, c.OIDCClientID = "https://login.example.gov", "rampart" }, "--oidc-client-secret"},
+		{"client id without issuer", func(c *config.Config) { c.OIDCClientID = "rampart" }, "need --oidc-issuer"},
+		{"empty org claim", func(c *config.Config) {
+			c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret, c.OIDCOrgClaim = "https://login.example.gov", "r", "s", " "
+		}, "--oidc-org-claim"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,6 +99,7 @@ func TestFlagsWinOverEnvironmentOverDefaults(t *testing.T) {
 	if _, ok := sources["data"]; ok || c.DataDir != "./rampart-data" {
 		t.Errorf("data = %q from %q; want the default", c.DataDir, sources["data"])
 	}
+	c.OIDCClientSecret = "oidc-secret-value"
 	for _, s := range c.Effective(sources) {
 		if strings.Contains(s.Value, "secret") {
 			t.Errorf("setting %s shows the password: %s", s.Name, s.Value)

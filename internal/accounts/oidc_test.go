@@ -73,7 +73,7 @@ func newFakeProvider(t *testing.T) *fakeProvider {
 		sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))
 		switch {
 		case id != clientID || secret != clientSecret:
-			http.Error(w, `{"error":"invalid_client"}`, 401)
+			http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
 			return
 		case !found || b64(sum[:]) != g.challenge:
 			http.Error(w, `{"error":"invalid_grant"}`, 400)

@@ -32,14 +32,6 @@ const (
 	tGe
 )
 
-var tokNames = [...]string{
-	tEOF: "end of pattern", tIdent: "identifier", tString: "string", tInt: "integer",
-	tFloat: "float", tBinary: "binary constant", tHex: "hex constant",
-	tTimestamp: "timestamp", tLBrack: "'['", tRBrack: "']'", tLParen: "'('",
-	tRParen: "')'", tColon: "':'", tDot: "'.'", tComma: "','", tStar: "'*'",
-	tEq: "'='", tNe: "'!='", tLt: "'<'", tLe: "'<='", tGt: "'>'", tGe: "'>='",
-}
-
 // token is one lexeme. For tString, text is the unescaped value; for the
 // prefixed constants (b”, h”, t”) it is the content between the quotes;
 // otherwise it is the source text.

@@ -185,10 +185,10 @@ func TestConsumerResumesWhereItStopped(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Stop()
-		got := second.waitFor(t, 5)
+		second.waitFor(t, 5)
 		time.Sleep(200 * time.Millisecond) // would anything else arrive?
 		second.mu.Lock()
-		got = append([]int(nil), second.got...)
+		got := append([]int(nil), second.got...)
 		second.mu.Unlock()
 		if fmt.Sprint(got) != "[10 11 12 13 14]" {
 			t.Fatalf("after restart the consumer saw %v, want [10 11 12 13 14]", got)

@@ -6,12 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -19,47 +15,17 @@ import (
 
 	"github.com/rampart-project/rampart/internal/accounts"
 	"github.com/rampart-project/rampart/internal/app"
+	"github.com/rampart-project/rampart/internal/browsertest"
 	"github.com/rampart-project/rampart/internal/config"
 	"github.com/rampart-project/rampart/internal/demo"
 	"github.com/rampart-project/rampart/internal/platform/identity"
 )
 
-// chromium returns a headless Chromium context, following the convention
-// of internal/app: RAMPART_TEST_CHROMIUM names the binary and makes its
-// absence a failure; otherwise the test skips without chromium on PATH.
-func chromium(t *testing.T) context.Context {
-	t.Helper()
-	path := os.Getenv("RAMPART_TEST_CHROMIUM")
-	if path == "" {
-		found, err := exec.LookPath("chromium")
-		if err != nil {
-			t.Skip("chromium is not installed; set RAMPART_TEST_CHROMIUM to require it")
-		}
-		path = found
-	} else if _, err := os.Stat(path); err != nil {
-		t.Fatalf("RAMPART_TEST_CHROMIUM=%s: %v", path, err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox, // tests run as root in CI
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return ctx
-}
-
 // TestSignInAndUseATokenInABrowser is the issue's "done when": a person
 // signs in with the keyboard, creates an API token on the account page,
 // and a program uses it against the API, as Bearer and as Basic.
 func TestSignInAndUseATokenInABrowser(t *testing.T) {
-	ctx := chromium(t)
+	ctx := browsertest.New(t)
 	// The demo world, as `rampart serve --demo` creates it; the person is
 	// one of the sign-ins it prints.
 	cfg := config.Default()
@@ -147,12 +113,7 @@ func TestSignInAndUseATokenInABrowser(t *testing.T) {
 	if err != nil || scripts != 0 {
 		t.Errorf("the account page loads %d scripts (%v)", scripts, err)
 	}
-	if dir := os.Getenv("RAMPART_TEST_SCREENSHOTS"); dir != "" {
-		if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
-			_ = os.MkdirAll(dir, 0o755)
-			_ = os.WriteFile(filepath.Join(dir, "account-token.png"), png, 0o644)
-		}
-	}
+	browsertest.Screenshot(t, ctx, "account-token.png")
 
 	// A program uses it.
 	for _, auth := range []string{"Bearer " + secret, basic(u.Email, secret)} {

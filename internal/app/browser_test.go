@@ -4,9 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/rampart-project/rampart/internal/app"
+	"github.com/rampart-project/rampart/internal/browsertest"
 	"github.com/rampart-project/rampart/internal/config"
 )
 
@@ -42,37 +40,6 @@ func startApp(t *testing.T, change func(*config.Config)) string {
 		}
 	})
 	return "http://" + a.Addr().String()
-}
-
-// browser returns a headless Chromium context. RAMPART_TEST_CHROMIUM names
-// the binary and makes its absence a failure (CI sets it); otherwise the
-// test looks for chromium on PATH and skips without it.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := os.Getenv("RAMPART_TEST_CHROMIUM")
-	if path == "" {
-		found, err := exec.LookPath("chromium")
-		if err != nil {
-			t.Skip("chromium is not installed; set RAMPART_TEST_CHROMIUM to require it")
-		}
-		path = found
-	} else if _, err := os.Stat(path); err != nil {
-		t.Fatalf("RAMPART_TEST_CHROMIUM=%s: %v", path, err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox, // tests run as root in CI
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return ctx
 }
 
 // page runs browser actions one after another and fails the test on the
@@ -109,7 +76,7 @@ func evaluate[T any](p page, js string) T {
 
 func TestHomePageInABrowser(t *testing.T) {
 	base := startApp(t, func(c *config.Config) { c.InstanceName = "State watch floor"; c.Demo = true })
-	p := page{t, browser(t)}
+	p := page{t, browsertest.New(t)}
 
 	p.do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("main h1")))
 	title, err := chromedp.Run(p.ctx, chromedp.Title())
@@ -144,35 +111,15 @@ func TestHomePageInABrowser(t *testing.T) {
 	if links != 1 || planned != 9 {
 		t.Errorf("navigation has %d links and %d planned modules, want 1 and 9", links, planned)
 	}
-	shot, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	saveScreenshot(t, "home.png", shot)
+	browsertest.Screenshot(t, p.ctx, "home.png")
 }
 
 func TestErrorPageInABrowser(t *testing.T) {
 	base := startApp(t, nil)
-	p := page{t, browser(t)}
+	p := page{t, browsertest.New(t)}
 	p.do(chromedp.Navigate(base+"/no/such/page"), chromedp.WaitVisible(chromedp.CSS("main h1")))
 	h1, detail, tlp := p.text("main h1"), p.text("#problem-detail"), p.text(".page-head .tlp")
 	if h1 != "Not Found" || !strings.Contains(detail, "/no/such/page") || !strings.Contains(tlp, "TLP:CLEAR") {
 		t.Fatalf("error page: h1 %q, detail %q, tlp %q", h1, detail, tlp)
-	}
-}
-
-// saveScreenshot keeps the picture where RAMPART_TEST_SCREENSHOTS points,
-// for a person to look at.
-func saveScreenshot(t *testing.T, name string, png []byte) {
-	dir := os.Getenv("RAMPART_TEST_SCREENSHOTS")
-	if dir == "" || len(png) == 0 {
-		return
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Log(err)
-		return
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-		t.Log(err)
 	}
 }

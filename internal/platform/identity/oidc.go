@@ -16,7 +16,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/rampart-project/rampart/internal/platform/db"
+	"github.com/rampart-project/rampart/internal/platform/audit"
 	"github.com/rampart-project/rampart/internal/platform/errs"
 )
 
@@ -260,9 +260,7 @@ func (a *Auth) oidcUser(w http.ResponseWriter, r *http.Request, p *OIDC, subject
 	if u.Disabled {
 		return nil, errs.E(errs.Forbidden, "Your account is disabled; ask your organization's administrator.")
 	}
-	now := a.now()
-	var secret string
-	err = a.store.db.Tx(ctx, func(tx *sql.Tx) error {
+	before := func(tx *sql.Tx) error {
 		if create {
 			if err := a.store.CreateUser(ctx, tx, u, ""); err != nil {
 				return err
@@ -277,26 +275,14 @@ func (a *Auth) oidcUser(w http.ResponseWriter, r *http.Request, p *OIDC, subject
 				return fmt.Errorf("identity: link single sign-on: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_signins = 0, locked_until = 0, last_signin_at = $1 WHERE id = $2`, db.Micros(now), u.ID); err != nil {
-			return fmt.Errorf("identity: sign in: %w", err)
-		}
-		if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
-			if err := a.store.deleteSession(ctx, tx, hashSecret(ck.Value)); err != nil {
-				return err
-			}
-		}
-		var err error
-		if _, secret, err = a.store.createSession(ctx, tx, u.ID, now); err != nil {
-			return err
-		}
-		e := (&Caller{User: u}).AuditEntry(r, "user.signin", "user", u.ID, u.OrgID, map[string]any{"method": "oidc", "linked": link})
-		_, err = a.audit.Record(ctx, tx, e)
-		return err
+		return nil
+	}
+	err = a.startSession(w, r, u, before, func() audit.Entry {
+		return (&Caller{User: u}).AuditEntry(r, "user.signin", "user", u.ID, u.OrgID, map[string]any{"method": "oidc", "linked": link})
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.setSessionCookie(w, secret)
 	return u, nil
 }
 

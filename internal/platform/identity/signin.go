@@ -146,20 +146,27 @@ func (a *Auth) SignIn(w http.ResponseWriter, r *http.Request, email, password st
 		}
 		return nil, errs.E(errs.Forbidden, "Your account is disabled; ask your organization's administrator.")
 	}
-	if err := a.startSession(w, r, u, entry(u, "user.signin", map[string]any{"method": "password"})); err != nil {
+	if err := a.startSession(w, r, u, nil, func() audit.Entry { return entry(u, "user.signin", map[string]any{"method": "password"}) }); err != nil {
 		return nil, err
 	}
 	return u, nil
 }
 
 // startSession resets the account's failure count, ends the browser's
-// previous session if it had one, starts a new one with its audit entry e,
-// all in one transaction, and sets the cookie.
-func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u *User, e audit.Entry) error {
+// previous session if it had one, starts a new one with its audit entry,
+// all in one transaction, and sets the cookie. before, if set, runs first
+// in the same transaction (single sign-on creates or links the user there);
+// entry is built after it, when the user's id is known.
+func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u *User, before func(tx *sql.Tx) error, entry func() audit.Entry) error {
 	ctx := r.Context()
 	now := a.now()
 	var secret string
 	err := a.store.db.Tx(ctx, func(tx *sql.Tx) error {
+		if before != nil {
+			if err := before(tx); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_signins = 0, locked_until = 0, last_signin_at = $1 WHERE id = $2`, db.Micros(now), u.ID); err != nil {
 			return fmt.Errorf("identity: sign in: %w", err)
 		}
@@ -172,7 +179,7 @@ func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u *User, e a
 		if _, secret, err = a.store.createSession(ctx, tx, u.ID, now); err != nil {
 			return err
 		}
-		_, err = a.audit.Record(ctx, tx, e)
+		_, err = a.audit.Record(ctx, tx, entry())
 		return err
 	})
 	if err != nil {

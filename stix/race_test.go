@@ -1,0 +1,5 @@
+//go:build race
+
+package stix
+
+const raceEnabled = true

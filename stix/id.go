@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -79,11 +78,10 @@ func isHexDigit(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
-// validTypeName reports whether s is a valid STIX object type name:
-// 3 to 250 characters of a-z, 0-9 and hyphen, starting with a letter,
-// without a doubled or trailing hyphen... the specification allows a
-// trailing hyphen only by accident of its regular expression, so we
-// follow the text: lowercase ASCII letters, digits and single hyphens.
+// validTypeName reports whether s is a valid STIX object type name: 3 to
+// 250 characters of lowercase ASCII letters, digits and hyphens, starting
+// with a letter, without two hyphens in a row (which would make the
+// "--" of an identifier ambiguous).
 func validTypeName(s string) bool {
 	if len(s) < 3 || len(s) > 250 {
 		return false
@@ -381,4 +379,3 @@ func esNumber(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
-var errNoUUID = errors.New("no uuid")

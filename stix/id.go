@@ -378,4 +378,3 @@ func esNumber(f float64) string {
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
-

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -120,17 +121,41 @@ func exampleObjects(t *testing.T) []sample {
 	return out
 }
 
+var (
+	attackOnce  sync.Once
+	attackCache []sample
+	attackErr   error
+)
+
+// attackObjects returns every object of the ATT&CK bundles, loaded once
+// per test binary (decoding 46 MB is most of the cost under -race).
 func attackObjects(t testing.TB) []sample {
-	var out []sample
-	for _, f := range sharedFiles(t, "mitre-attack") {
-		if strings.HasSuffix(f, "index.json") || strings.HasSuffix(f, "schema-2.0.0.json") {
-			continue
+	attackOnce.Do(func() {
+		for _, f := range sharedFiles(t, "mitre-attack") {
+			if strings.HasSuffix(f, "index.json") || strings.HasSuffix(f, "schema-2.0.0.json") {
+				continue
+			}
+			data, err := readMaybeGzip(f)
+			if err != nil {
+				attackErr = err
+				return
+			}
+			var objs []sample
+			_, err = DecodeBundle(bytes.NewReader(data), func(_ int, o Object, err error) error {
+				if err == nil {
+					objs = append(objs, sample{f, o.Raw()})
+				}
+				return nil
+			})
+			if err != nil {
+				// Not a bundle (the extension definition file): search it.
+				objs = collectObjects(f, data)
+			}
+			attackCache = append(attackCache, objs...)
 		}
-		data, err := readMaybeGzip(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, collectObjects(f, data)...)
+	})
+	if attackErr != nil {
+		t.Fatal(attackErr)
 	}
-	return out
+	return attackCache
 }

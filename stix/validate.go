@@ -284,6 +284,8 @@ func (v *validator) object(m map[string]any) {
 		v.custom(k, val, known && !toplevelExt)
 	}
 
+	v.resolveSelectors(m)
+
 	// Cross-property rules.
 	if spec.class == classSDO || spec.class == classSRO || spec.class == classMeta {
 		v.createdModified(m)
@@ -807,4 +809,48 @@ func (v *validator) checkPattern(m map[string]any) {
 	if _, err := pattern.Parse(pat, opts...); err != nil {
 		v.errf("pattern", "invalid STIX pattern: %v", err)
 	}
+}
+
+// resolveSelectors checks that every granular-marking selector names
+// content of the object, as the specification requires; a selector the
+// schema's regular expression accepts can still point at nothing.
+func (v *validator) resolveSelectors(m map[string]any) {
+	gms, _ := m["granular_markings"].([]any)
+	for i, g := range gms {
+		gm, _ := g.(map[string]any)
+		sels, _ := gm["selectors"].([]any)
+		for j, s := range sels {
+			str, ok := s.(string)
+			if !ok || !selectorRe.MatchString(str) {
+				continue // already reported
+			}
+			if !selectorResolves(m, str) {
+				v.errf(index(join(index("granular_markings", i), "selectors"), j),
+					"selector %q does not name any content of this object", str)
+			}
+		}
+	}
+}
+
+func selectorResolves(m map[string]any, sel string) bool {
+	var cur any = m
+	for _, part := range strings.Split(sel, ".") {
+		if strings.HasPrefix(part, "[") {
+			n, err := strconv.Atoi(strings.Trim(part, "[]"))
+			l, ok := cur.([]any)
+			if err != nil || !ok || n < 0 || n >= len(l) {
+				return false
+			}
+			cur = l[n]
+			continue
+		}
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return false
+		}
+		if cur, ok = obj[part]; !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -114,6 +114,8 @@ func TestValidateCases(t *testing.T) {
 		{"tlp level unknown", baseMarking, map[string]any{"definition": map[string]string{"tlp": "purple"}}, Error, "definition.tlp", "TLP 1.0"},
 		{"marking without definition", baseMarking, map[string]any{"definition": nil}, Error, "definition", "must have definition"},
 		{"granular marking selector", baseIndicator, map[string]any{"granular_markings": []any{map[string]any{"marking_ref": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "selectors": []string{"description.[x]"}}}}, Error, "granular_markings[0].selectors[0]", "selector"},
+		{"granular marking selector resolves", baseIndicator, map[string]any{"labels": []string{"a", "b"}, "granular_markings": []any{map[string]any{"marking_ref": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "selectors": []string{"labels.[1]", "pattern"}}}}, 0, "", ""},
+		{"granular marking selector points nowhere", baseIndicator, map[string]any{"labels": []string{"a"}, "granular_markings": []any{map[string]any{"marking_ref": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "selectors": []string{"labels.[1]"}}}}, Error, "granular_markings[0].selectors[0]", "does not name"},
 		{"granular marking needs ref or lang", baseIndicator, map[string]any{"granular_markings": []any{map[string]any{"selectors": []string{"pattern"}}}}, Error, "granular_markings[0]", "marking_ref or lang"},
 		{"ipv4 value", `{"type":"ipv4-addr","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"10.0.0.300"}`, nil, Error, "value", "IPv4"},
 		{"mac value", `{"type":"mac-addr","id":"mac-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"AA:BB:CC:DD:EE:FF"}`, nil, Error, "value", "MAC"},

@@ -354,7 +354,11 @@ type ObjectError struct {
 func (e *ObjectError) Error() string { return fmt.Sprintf("objects[%d]: %v", e.Index, e.Err) }
 func (e *ObjectError) Unwrap() error { return e.Err }
 
-// ParseBundle parses a bundle held in memory. See DecodeBundle.
+// ParseBundle parses a bundle held in memory. See DecodeBundle. When some
+// elements of objects are not JSON objects, the returned Bundle holds the
+// objects that parsed and err joins one *ObjectError per bad element, so
+// a half-valid bundle can still be stored in part; on a syntax error err
+// says where, and Objects holds what came before it.
 func ParseBundle(data []byte) (*Bundle, error) {
 	b := &Bundle{}
 	var errs []error
@@ -380,7 +384,9 @@ func ParseBundle(data []byte) (*Bundle, error) {
 // *ObjectError and decoding continues; a JSON syntax error ends decoding.
 // If fn returns an error, decoding stops and that error is returned.
 //
-// The returned Bundle has Type, ID and Other set but no Objects.
+// The returned Bundle has Type, ID and Other set but no Objects. A type
+// other than "bundle" is reported after the objects have been delivered,
+// because the type may come last.
 func DecodeBundle(r io.Reader, fn func(index int, obj Object, err error) error) (Bundle, error) {
 	var b Bundle
 	dec := json.NewDecoder(r)

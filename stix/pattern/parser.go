@@ -137,55 +137,34 @@ func upper(s string) string {
 }
 
 func (p *parser) obsFollowedBy() (ObsExpr, error) {
-	left, err := p.obsOr()
-	if err != nil {
-		return nil, err
-	}
-	for p.isKeyword("FOLLOWEDBY") {
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		right, err := p.obsOr()
-		if err != nil {
-			return nil, err
-		}
-		left = &ObsBinary{Op: FollowedBy, Left: left, Right: right}
-	}
-	return left, nil
+	return leftAssoc(p, "FOLLOWEDBY", p.obsOr, func(l, r ObsExpr) ObsExpr { return &ObsBinary{Op: FollowedBy, Left: l, Right: r} })
 }
 
 func (p *parser) obsOr() (ObsExpr, error) {
-	left, err := p.obsAnd()
-	if err != nil {
-		return nil, err
-	}
-	for p.isKeyword("OR") {
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		right, err := p.obsAnd()
-		if err != nil {
-			return nil, err
-		}
-		left = &ObsBinary{Op: ObsOr, Left: left, Right: right}
-	}
-	return left, nil
+	return leftAssoc(p, "OR", p.obsAnd, func(l, r ObsExpr) ObsExpr { return &ObsBinary{Op: ObsOr, Left: l, Right: r} })
 }
 
 func (p *parser) obsAnd() (ObsExpr, error) {
-	left, err := p.obsQualified()
+	return leftAssoc(p, "AND", p.obsQualified, func(l, r ObsExpr) ObsExpr { return &ObsBinary{Op: ObsAnd, Left: l, Right: r} })
+}
+
+// leftAssoc parses operands joined by a keyword operator of one precedence
+// level, grouping to the left: a OR b OR c is (a OR b) OR c.
+func leftAssoc[T any](p *parser, keyword string, operand func() (T, error), join func(left, right T) T) (T, error) {
+	var zero T
+	left, err := operand()
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	for p.isKeyword("AND") {
+	for p.isKeyword(keyword) {
 		if err := p.advance(); err != nil {
-			return nil, err
+			return zero, err
 		}
-		right, err := p.obsQualified()
+		right, err := operand()
 		if err != nil {
-			return nil, err
+			return zero, err
 		}
-		left = &ObsBinary{Op: ObsAnd, Left: left, Right: right}
+		left = join(left, right)
 	}
 	return left, nil
 }
@@ -371,39 +350,11 @@ func (p *parser) qualTime(kw string) (Value, error) {
 }
 
 func (p *parser) compOr() (CompExpr, error) {
-	left, err := p.compAnd()
-	if err != nil {
-		return nil, err
-	}
-	for p.isKeyword("OR") {
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		right, err := p.compAnd()
-		if err != nil {
-			return nil, err
-		}
-		left = &CompBinary{Left: left, Right: right}
-	}
-	return left, nil
+	return leftAssoc(p, "OR", p.compAnd, func(l, r CompExpr) CompExpr { return &CompBinary{Left: l, Right: r} })
 }
 
 func (p *parser) compAnd() (CompExpr, error) {
-	left, err := p.compPrimary()
-	if err != nil {
-		return nil, err
-	}
-	for p.isKeyword("AND") {
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		right, err := p.compPrimary()
-		if err != nil {
-			return nil, err
-		}
-		left = &CompBinary{And: true, Left: left, Right: right}
-	}
-	return left, nil
+	return leftAssoc(p, "AND", p.compPrimary, func(l, r CompExpr) CompExpr { return &CompBinary{And: true, Left: l, Right: r} })
 }
 
 func (p *parser) compPrimary() (CompExpr, error) {

@@ -1,0 +1,780 @@
+package sharing
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rampart-project/rampart/internal/platform/access"
+	"github.com/rampart-project/rampart/internal/platform/audit"
+	"github.com/rampart-project/rampart/internal/platform/db"
+	"github.com/rampart-project/rampart/internal/platform/errs"
+	"github.com/rampart-project/rampart/internal/platform/events"
+	"github.com/rampart-project/rampart/stix"
+	"github.com/rampart-project/rampart/stix/pattern"
+)
+
+// Sources of a submission, as recorded with each version.
+const (
+	SourceAPI        = "api"
+	SourceTAXII      = "taxii"
+	SourceImport     = "import"
+	SourceForm       = "form"
+	SourceFederation = "federation"
+)
+
+// Submission says who submits objects, how, and with which defaults.
+type Submission struct {
+	Principal access.Principal
+	// Actor is the audit log's label for the submitter: an e-mail address,
+	// "cli", "federation:NAME".
+	Actor      string
+	Source     string
+	SourcePeer string
+	// DefaultTLP applies to objects that carry no TLP marking. Empty
+	// means the collection's default, or TLP:AMBER.
+	DefaultTLP access.TLP
+	// Grants is the audience: communities for GREEN, organizations and
+	// communities for AMBER, organizations for AMBER+STRICT, users for
+	// RED. Empty means the collection's audience, and the all-members
+	// community for GREEN.
+	Grants []access.Grant
+	// Collection, when set, receives every accepted object.
+	Collection *Collection
+	// Anonymous hides the submitter's organization from everyone but the
+	// instance's coordinators.
+	Anonymous bool
+	// SkipKnown treats a version whose content is stored already, from any
+	// source, as unchanged: federation uses it so that an object that
+	// travels around a ring of peers stops where it started.
+	SkipKnown bool
+	// RemoteAddr and RequestID go into the audit entry.
+	RemoteAddr, RequestID string
+	// Progress, if set, is called after each committed batch with the
+	// number of objects handled so far.
+	Progress func(done int)
+}
+
+// Outcome is what became of one submitted object.
+type Outcome struct {
+	Index    int      `json:"index"`
+	ID       string   `json:"id,omitempty"`
+	Version  string   `json:"version,omitempty"`
+	Status   string   `json:"status"` // added, unchanged, rejected
+	Errors   []string `json:"errors,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	seq      int64
+}
+
+// The statuses of an Outcome.
+const (
+	StatusAdded     = "added"
+	StatusUnchanged = "unchanged"
+	StatusRejected  = "rejected"
+)
+
+// Report summarises a submission.
+type Report struct {
+	Added     int       `json:"added"`
+	Unchanged int       `json:"unchanged"`
+	Rejected  int       `json:"rejected"`
+	Outcomes  []Outcome `json:"outcomes"`
+}
+
+// TopicObjectsAdded is the event of a committed batch of new versions (and
+// of versions newly added to a collection).
+const TopicObjectsAdded = "sharing.objects.added"
+
+// AddedEvent is the payload of TopicObjectsAdded. It carries what a
+// consumer needs to run the access decision without reading the database:
+// the owner, TLP and audience of each version.
+type AddedEvent struct {
+	Objects []AddedObject `json:"objects"`
+}
+
+// AddedObject describes one version in an AddedEvent.
+type AddedObject struct {
+	Seq         int64          `json:"seq"`
+	ItemID      string         `json:"item_id"`
+	StixID      string         `json:"stix_id"`
+	Type        string         `json:"type"`
+	TLP         access.TLP     `json:"tlp"`
+	OwnerOrg    string         `json:"owner_org"`
+	CreatedBy   string         `json:"created_by"`
+	Anonymous   bool           `json:"anonymous,omitempty"`
+	Source      string         `json:"source"`
+	SourcePeer  string         `json:"source_peer,omitempty"`
+	Collections []string       `json:"collections,omitempty"`
+	Audience    []access.Grant `json:"audience,omitempty"`
+	Stored      bool           `json:"stored"` // a new version, not only a new collection entry
+}
+
+// Item returns the object as the access decision sees it.
+func (o AddedObject) Item() access.Item {
+	return access.Item{ID: o.ItemID, OwnerOrg: o.OwnerOrg, CreatedBy: o.CreatedBy, TLP: o.TLP, Audience: o.Audience}
+}
+
+// batchSize bounds a transaction: large enough that an import commits a
+// few dozen times, small enough that the event stays well under NATS's
+// message limit and readers are not starved.
+const batchSize = 1000
+
+// prepared is one object checked and ready to store.
+type prepared struct {
+	idx      int
+	obj      stix.Object
+	version  int64
+	raw      string
+	created  int64
+	hash     string
+	tlp      access.TLP
+	name     string
+	search   string
+	from     int64
+	until    int64
+	conf     int
+	refs     [][2]string
+	observes []observable
+}
+
+type observable struct{ typ, path, op, value string }
+
+// Ingest validates objs and stores the valid ones, batch by batch, each
+// batch in one transaction with its audit entry and event. Invalid objects
+// are reported and never stored; what was stored before is never changed.
+// The error is for failures of the store itself; the Report says what
+// became of each object.
+func (s *Store) Ingest(ctx context.Context, sub Submission, objs []stix.Object) (Report, error) {
+	if sub.Principal.Anonymous() && sub.Source != SourceFederation {
+		return Report{}, errs.E(errs.Unauthenticated, "Sign in to submit objects.")
+	}
+	if sub.Actor == "" {
+		sub.Actor = sub.Principal.UserID
+	}
+	rep := Report{Outcomes: make([]Outcome, len(objs))}
+	preps := s.prepare(ctx, sub, objs, rep.Outcomes)
+	done := 0
+	for start := 0; start < len(preps); start += batchSize {
+		batch := preps[start:min(start+batchSize, len(preps))]
+		if err := s.storeBatch(ctx, sub, batch, rep.Outcomes); err != nil {
+			return rep, err
+		}
+		done += len(batch)
+		if sub.Progress != nil {
+			sub.Progress(done)
+		}
+	}
+	for _, o := range rep.Outcomes {
+		switch o.Status {
+		case StatusAdded:
+			rep.Added++
+		case StatusUnchanged:
+			rep.Unchanged++
+		default:
+			rep.Rejected++
+		}
+	}
+	return rep, nil
+}
+
+// prepare validates and derives the stored columns of every object, in
+// parallel: validation is the costly part of an import.
+func (s *Store) prepare(ctx context.Context, sub Submission, objs []stix.Object, out []Outcome) []prepared {
+	defs := map[string]stix.Object{}
+	for _, o := range objs {
+		if o.Type() == "marking-definition" {
+			defs[o.ID()] = o
+		}
+	}
+	s.loadMarkingDefinitions(ctx, objs, defs)
+	defaultTLP := sub.DefaultTLP
+	if defaultTLP == "" && sub.Collection != nil {
+		defaultTLP = sub.Collection.DefaultTLP
+	}
+	if defaultTLP == "" {
+		defaultTLP = access.Amber
+	}
+	results := make([]*prepared, len(objs))
+	workers := min(runtime.GOMAXPROCS(0), max(len(objs)/64, 1))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(objs); i += workers {
+				results[i] = prepareOne(i, objs[i], defs, defaultTLP, &out[i])
+			}
+		}()
+	}
+	wg.Wait()
+	preps := make([]prepared, 0, len(objs))
+	for _, p := range results {
+		if p != nil {
+			preps = append(preps, *p)
+		}
+	}
+	return preps
+}
+
+// loadMarkingDefinitions adds stored marking definitions that objs refer
+// to, so a custom TLP marking posted once is recognised afterwards.
+func (s *Store) loadMarkingDefinitions(ctx context.Context, objs []stix.Object, defs map[string]stix.Object) {
+	want := map[string]bool{}
+	for _, o := range objs {
+		for _, ref := range o.ObjectMarkingRefs() {
+			if _, known := stix.TLPOf([]string{ref}); !known && defs[ref].ID() == "" {
+				want[ref] = true
+			}
+		}
+	}
+	if len(want) == 0 {
+		return
+	}
+	var a access.Args
+	ids := make([]string, 0, len(want))
+	for id := range want {
+		ids = append(ids, id)
+	}
+	rows, err := s.db.Reader().QueryContext(ctx, "SELECT body FROM stix_versions WHERE type = 'marking-definition' AND stix_id IN ("+list(&a, ids)+")", a.Values...)
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var body []byte
+		if rows.Scan(&body) == nil {
+			if md, err := stix.ParseObject(body); err == nil {
+				defs[md.ID()] = md
+			}
+		}
+	}
+}
+
+func prepareOne(i int, obj stix.Object, defs map[string]stix.Object, defaultTLP access.TLP, out *Outcome) *prepared {
+	*out = Outcome{Index: i, ID: obj.ID(), Status: StatusRejected}
+	for _, f := range stix.Validate(obj) {
+		msg := f.Message
+		if f.Path != "" {
+			msg = f.Path + ": " + msg
+		}
+		if f.Severity == stix.Error {
+			out.Errors = append(out.Errors, msg)
+		} else {
+			out.Warnings = append(out.Warnings, msg)
+		}
+	}
+	if len(out.Errors) > 0 {
+		return nil
+	}
+	p := &prepared{idx: i, obj: obj, conf: -1}
+	if t, ok := obj.Modified(); ok {
+		p.version, p.raw = db.Micros(t), obj.ModifiedRaw()
+	} else if t, ok := obj.Created(); ok {
+		p.version, p.raw = db.Micros(t), obj.CreatedRaw()
+	}
+	if t, ok := obj.Created(); ok {
+		p.created = db.Micros(t)
+	}
+	out.Version = p.raw
+	sum := sha256.Sum256(mustJSON(obj))
+	p.hash = hex.EncodeToString(sum[:])
+	p.tlp = defaultTLP
+	if obj.Type() == "marking-definition" {
+		p.tlp = access.Clear // a marking definition is a label, never a secret
+	} else if level, ok := stix.TLPOfDefinitions(obj.ObjectMarkingRefs(), defs); ok {
+		if t, err := access.ParseTLP(level); err == nil {
+			p.tlp = t
+		}
+	}
+	if c, ok := obj.Confidence(); ok {
+		p.conf = c
+	}
+	p.name, p.search = describe(obj)
+	p.refs = references(obj)
+	if ind, ok := stix.IndicatorOf(obj); ok {
+		if !ind.ValidFrom.IsZero() {
+			p.from = db.Micros(ind.ValidFrom)
+		}
+		if !ind.ValidUntil.IsZero() {
+			p.until = db.Micros(ind.ValidUntil)
+		}
+		if ind.PatternType == "stix" {
+			opts := []pattern.Option{}
+			if strings.HasPrefix(ind.PatternVersion, "2.0") {
+				opts = append(opts, pattern.WithVersion(pattern.V20))
+			}
+			if pat, err := pattern.Parse(ind.Pattern, opts...); err == nil {
+				for _, o := range pat.Observables() {
+					if o.Sufficient && !o.Not {
+						p.observes = append(p.observes, observable{o.Type, o.Path, o.Op.String(), valueText(o.Value)})
+					}
+				}
+			}
+		}
+	}
+	p.observes = append(p.observes, scoObservables(obj)...)
+	out.Status = ""
+	return p
+}
+
+func mustJSON(obj stix.Object) []byte {
+	b, _ := obj.MarshalJSON()
+	return b
+}
+
+// valueText is a pattern constant as an index stores it: strings bare,
+// other kinds as written.
+func valueText(v pattern.Value) string {
+	if v.Kind == pattern.String {
+		return v.Str
+	}
+	return v.String()
+}
+
+// scoObservables indexes the values of cyber-observable objects, so that
+// an address or a hash can be looked up in the store.
+func scoObservables(obj stix.Object) []observable {
+	var out []observable
+	switch obj.Type() {
+	case "ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr", "mac-addr", "autonomous-system", "mutex", "windows-registry-key", "user-account":
+		prop := "value"
+		switch obj.Type() {
+		case "autonomous-system":
+			prop = "number"
+		case "mutex":
+			prop = "name"
+		case "windows-registry-key":
+			prop = "key"
+		case "user-account":
+			prop = "account_login"
+		}
+		if raw, ok := obj.Property(prop); ok {
+			var v any
+			if json.Unmarshal(raw, &v) == nil {
+				out = append(out, observable{obj.Type(), prop, "=", fmt.Sprint(v)})
+			}
+		}
+	case "file", "artifact", "x509-certificate":
+		var hashes map[string]string
+		if obj.Decode("hashes", &hashes) == nil {
+			for alg, h := range hashes {
+				out = append(out, observable{obj.Type(), "hashes." + quotePathKey(alg), "=", strings.ToLower(h)})
+			}
+		}
+	}
+	return out
+}
+
+// quotePathKey writes a hash algorithm as the pattern grammar does, so the
+// paths of SCO values and of pattern comparisons agree.
+func quotePathKey(k string) string {
+	for _, r := range k {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return "'" + k + "'"
+		}
+	}
+	return k
+}
+
+// describe derives a display name and the lower-case text searched.
+func describe(obj stix.Object) (name, search string) {
+	str := func(prop string) string {
+		var s string
+		if raw, ok := obj.Property(prop); ok {
+			_ = json.Unmarshal(raw, &s)
+		}
+		return s
+	}
+	name = str("name")
+	var parts []string
+	add := func(s string) {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	add(name)
+	add(obj.ID())
+	switch obj.Type() {
+	case "indicator":
+		add(str("pattern"))
+		if name == "" {
+			name = str("pattern")
+		}
+	case "relationship":
+		name = str("relationship_type")
+	case "sighting":
+		name = "sighting"
+	case "note":
+		name = firstNonEmpty(str("abstract"), str("content"))
+		add(str("content"))
+	case "opinion":
+		name = str("opinion")
+		add(str("explanation"))
+	case "observed-data":
+		name = "observed data"
+	case "marking-definition":
+		if name == "" {
+			name = "marking definition"
+		}
+	default:
+		if stix.IsSCO(obj.Type()) {
+			for _, o := range scoObservables(obj) {
+				add(o.value)
+				if name == "" {
+					name = o.value
+				}
+			}
+			if name == "" {
+				name = str("name")
+			}
+		}
+	}
+	add(str("description"))
+	for _, ref := range obj.ExternalReferences() {
+		add(ref.ExternalID)
+	}
+	var aliases []string
+	if obj.Decode("aliases", &aliases) == nil {
+		parts = append(parts, aliases...)
+	}
+	search = strings.ToLower(strings.Join(parts, " "))
+	if len(search) > 4000 {
+		search = search[:4000]
+	}
+	if len(name) > 300 {
+		name = name[:300]
+	}
+	if name == "" {
+		name = obj.Type()
+	}
+	return name, search
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// references lists the top-level _ref and _refs properties, except the
+// ubiquitous created_by_ref and marking refs, which would only bloat the
+// index.
+func references(obj stix.Object) [][2]string {
+	var out [][2]string
+	seen := map[[2]string]bool{}
+	for _, prop := range obj.PropertyNames() {
+		if prop == "created_by_ref" || prop == "object_marking_refs" {
+			continue
+		}
+		raw, _ := obj.Property(prop)
+		switch {
+		case strings.HasSuffix(prop, "_ref"):
+			var id string
+			if json.Unmarshal(raw, &id) == nil && id != "" {
+				if k := [2]string{prop, id}; !seen[k] {
+					seen[k] = true
+					out = append(out, k)
+				}
+			}
+		case strings.HasSuffix(prop, "_refs"):
+			var ids []string
+			if json.Unmarshal(raw, &ids) == nil {
+				for _, id := range ids {
+					if k := [2]string{prop, id}; id != "" && !seen[k] {
+						seen[k] = true
+						out = append(out, k)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// existingKey identifies a stored version for duplicate detection.
+type existingKey struct {
+	stixID  string
+	version int64
+}
+
+type existingRow struct {
+	seq   int64
+	owner string
+	hash  string
+}
+
+// storeBatch writes one batch in one transaction.
+func (s *Store) storeBatch(ctx context.Context, sub Submission, batch []prepared, out []Outcome) error {
+	return s.outbox.Tx(ctx, func(tx *sql.Tx) error {
+		// Take the clock first: from here on this transaction is the
+		// store's only writer until it commits.
+		now := time.Now()
+		first, err := tick(ctx, tx, s.db.Engine(), now, len(batch)+1)
+		if err != nil {
+			return err
+		}
+		existing, err := s.existing(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		coll := ""
+		if sub.Collection != nil {
+			coll = sub.Collection.ID
+		}
+		var added []AddedObject
+		var stmts statements
+		defer stmts.close()
+		if err := stmts.prepare(ctx, tx); err != nil {
+			return err
+		}
+		for i := range batch {
+			p := &batch[i]
+			o := &out[p.idx]
+			at := first + int64(i)
+			seq, status, err := s.storeOne(ctx, tx, &stmts, sub, p, existing, at)
+			if err != nil {
+				return err
+			}
+			if status == StatusRejected {
+				o.Status = StatusRejected
+				o.Errors = append(o.Errors, fmt.Sprintf("a different object with this id and version (%s) is stored already; a changed object needs a later modified timestamp", p.raw))
+				continue
+			}
+			o.Status, o.seq = status, seq
+			collected := false
+			if coll != "" {
+				res, err := stmts.collect.ExecContext(ctx, coll, seq, at)
+				if err != nil {
+					return fmt.Errorf("sharing: add to collection: %w", err)
+				}
+				n, _ := res.RowsAffected()
+				collected = n > 0
+			}
+			if status == StatusAdded || collected {
+				ev, err := s.addedObject(ctx, tx, seq, status == StatusAdded)
+				if err != nil {
+					return err
+				}
+				if collected {
+					ev.Collections = []string{coll}
+				}
+				added = append(added, ev)
+			}
+		}
+		if len(added) == 0 {
+			return nil
+		}
+		if _, err := events.Emit(ctx, tx, TopicObjectsAdded, AddedEvent{Objects: added}); err != nil {
+			return err
+		}
+		n := 0
+		for _, a := range added {
+			if a.Stored {
+				n++
+			}
+		}
+		detail := map[string]any{"added": n, "collected": len(added) - n, "source": sub.Source}
+		if coll != "" {
+			detail["collection"] = coll
+		}
+		if sub.SourcePeer != "" {
+			detail["peer"] = sub.SourcePeer
+		}
+		target := added[0].StixID
+		if len(added) > 1 {
+			target = fmt.Sprintf("%d objects", len(added))
+		}
+		_, err = audit.Append(ctx, tx, s.db.Engine(), audit.Entry{
+			ActorUserID: sub.Principal.UserID, ActorOrgID: sub.Principal.OrgID, ActorLabel: sub.Actor,
+			Action: "objects.add", TargetKind: "stix", TargetID: target, OrgScope: sub.Principal.OrgID,
+			Detail: detail, RemoteAddr: sub.RemoteAddr, RequestID: sub.RequestID,
+		})
+		return err
+	})
+}
+
+func (s *Store) existing(ctx context.Context, tx *sql.Tx, batch []prepared) (map[existingKey][]existingRow, error) {
+	ids := make([]string, 0, len(batch))
+	for _, p := range batch {
+		ids = append(ids, p.obj.ID())
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := map[existingKey][]existingRow{}
+	for start := 0; start < len(ids); start += 500 {
+		var a access.Args
+		rows, err := tx.QueryContext(ctx, "SELECT stix_id, modified, seq, owner_org, content_hash FROM stix_versions WHERE stix_id IN ("+
+			list(&a, ids[start:min(start+500, len(ids))])+")", a.Values...)
+		if err != nil {
+			return nil, fmt.Errorf("sharing: look up versions: %w", err)
+		}
+		for rows.Next() {
+			var k existingKey
+			var r existingRow
+			if err := rows.Scan(&k.stixID, &k.version, &r.seq, &r.owner, &r.hash); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[k] = append(out[k], r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// storeOne stores one prepared version unless it is there already.
+func (s *Store) storeOne(ctx context.Context, tx *sql.Tx, st *statements, sub Submission, p *prepared, existing map[existingKey][]existingRow, at int64) (int64, string, error) {
+	key := existingKey{p.obj.ID(), p.version}
+	owner, createdBy := sub.Principal.OrgID, sub.Principal.UserID
+	if createdBy == "" {
+		createdBy = "system"
+	}
+	for _, r := range existing[key] {
+		if r.hash == p.hash && (r.owner == owner || sub.SkipKnown) {
+			return r.seq, StatusUnchanged, nil
+		}
+	}
+	if !stix.IsSCO(p.obj.Type()) && p.raw != "" {
+		for _, r := range existing[key] {
+			if r.owner == owner && r.hash != p.hash {
+				return 0, StatusRejected, nil
+			}
+		}
+	}
+	itemID := newID()
+	var seq int64
+	anon := 0
+	if sub.Anonymous {
+		anon = 1
+	}
+	if err := st.insert.QueryRowContext(ctx, itemID, p.obj.ID(), p.obj.Type(), specVersion(p.obj), p.created, p.version, p.raw,
+		boolInt(p.obj.Revoked()), owner, createdBy, string(p.tlp), anon, sub.Source, sub.SourcePeer, p.hash, mustJSON(p.obj),
+		p.name, p.search, p.from, p.until, p.conf, at).Scan(&seq); err != nil {
+		return 0, "", fmt.Errorf("sharing: insert %s: %w", p.obj.ID(), err)
+	}
+	existing[key] = append(existing[key], existingRow{seq: seq, owner: owner, hash: p.hash})
+	for _, r := range p.refs {
+		if _, err := st.ref.ExecContext(ctx, seq, r[0], r[1]); err != nil {
+			return 0, "", fmt.Errorf("sharing: insert reference: %w", err)
+		}
+	}
+	for _, o := range p.observes {
+		if _, err := st.observable.ExecContext(ctx, seq, o.typ, o.path, o.op, o.value); err != nil {
+			return 0, "", fmt.Errorf("sharing: insert observable: %w", err)
+		}
+	}
+	if err := access.AddGrants(ctx, tx, itemID, audienceFor(sub, p.tlp)); err != nil {
+		return 0, "", err
+	}
+	return seq, StatusAdded, nil
+}
+
+// audienceFor turns the submission's audience into the grants that count
+// at the object's TLP level.
+func audienceFor(sub Submission, tlp access.TLP) []access.Grant {
+	grants := sub.Grants
+	if len(grants) == 0 && sub.Collection != nil {
+		grants = []access.Grant{{Kind: access.GrantKind(sub.Collection.AudienceKind), ID: sub.Collection.AudienceID}}
+	}
+	if len(grants) == 0 && tlp == access.Green {
+		grants = []access.Grant{{Kind: access.GrantCommunity, ID: access.AllMembers}}
+	}
+	var out []access.Grant
+	for _, g := range grants {
+		switch tlp {
+		case access.Clear:
+		case access.Green:
+			if g.Kind == access.GrantCommunity {
+				out = append(out, g)
+			}
+		case access.Amber:
+			if g.Kind == access.GrantCommunity || g.Kind == access.GrantOrg {
+				out = append(out, g)
+			}
+		case access.AmberStrict:
+			if g.Kind == access.GrantOrg {
+				out = append(out, g)
+			}
+		case access.Red:
+			if g.Kind == access.GrantUser {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
+
+func (s *Store) addedObject(ctx context.Context, tx *sql.Tx, seq int64, stored bool) (AddedObject, error) {
+	var o AddedObject
+	var tlp string
+	var anon int
+	err := tx.QueryRowContext(ctx, `SELECT seq, id, stix_id, type, tlp, owner_org, created_by, anonymous, source, source_peer FROM stix_versions WHERE seq = $1`, seq).
+		Scan(&o.Seq, &o.ItemID, &o.StixID, &o.Type, &tlp, &o.OwnerOrg, &o.CreatedBy, &anon, &o.Source, &o.SourcePeer)
+	if err != nil {
+		return o, fmt.Errorf("sharing: read back %d: %w", seq, err)
+	}
+	o.TLP, o.Anonymous, o.Stored = access.TLP(tlp), anon != 0, stored
+	o.Audience, err = access.Audience(ctx, tx, o.ItemID)
+	return o, err
+}
+
+func specVersion(obj stix.Object) string {
+	if v := obj.SpecVersion(); v != "" {
+		return v
+	}
+	return "2.1"
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// statements are the inserts of a batch, prepared once per transaction.
+type statements struct {
+	insert, ref, observable, collect *sql.Stmt
+}
+
+func (st *statements) prepare(ctx context.Context, tx *sql.Tx) error {
+	var err error
+	if st.insert, err = tx.PrepareContext(ctx, `INSERT INTO stix_versions (id, stix_id, type, spec_version, created, modified, version_raw,
+		revoked, owner_org, created_by, tlp, anonymous, source, source_peer, content_hash, body, name, search_text, valid_from,
+		valid_until, confidence, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+		$19, $20, $21, $22) RETURNING seq`); err != nil {
+		return fmt.Errorf("sharing: prepare: %w", err)
+	}
+	if st.ref, err = tx.PrepareContext(ctx, `INSERT INTO stix_refs (version_seq, property, ref_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`); err != nil {
+		return fmt.Errorf("sharing: prepare: %w", err)
+	}
+	if st.observable, err = tx.PrepareContext(ctx, `INSERT INTO stix_observables (version_seq, type, path, op, value) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`); err != nil {
+		return fmt.Errorf("sharing: prepare: %w", err)
+	}
+	if st.collect, err = tx.PrepareContext(ctx, `INSERT INTO collection_objects (collection_id, version_seq, date_added) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`); err != nil {
+		return fmt.Errorf("sharing: prepare: %w", err)
+	}
+	return nil
+}
+
+func (st *statements) close() {
+	for _, s := range []*sql.Stmt{st.insert, st.ref, st.observable, st.collect} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}

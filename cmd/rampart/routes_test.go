@@ -14,7 +14,10 @@ import (
 	"github.com/rampart-project/rampart/internal/demo"
 	"github.com/rampart-project/rampart/internal/platform/access"
 	"github.com/rampart-project/rampart/internal/platform/db"
+	"github.com/rampart-project/rampart/internal/platform/events"
 	"github.com/rampart-project/rampart/internal/platform/identity"
+	"github.com/rampart-project/rampart/internal/sharing"
+	"github.com/rampart-project/rampart/stix"
 )
 
 // TestEveryRouteRejectsAnonymousAndCrossOrganizationCallers walks the whole
@@ -53,6 +56,7 @@ func TestEveryRouteRejectsAnonymousAndCrossOrganizationCallers(t *testing.T) {
 	attacker, err := s.UserByEmail(ctx, "admin@birch.example")
 	must(t, err)
 	victimToken, _ := newToken(t, d, s, victimUser.ID)
+	victimObject := shareVictimObject(t, d, s, victimUser)
 	_, attackerSecret := newToken(t, d, s, attacker.ID)
 
 	// Which of the victim's resources each path wildcard names.
@@ -63,6 +67,8 @@ func TestEveryRouteRejectsAnonymousAndCrossOrganizationCallers(t *testing.T) {
 		"/communities/{id}/members/{org}": victimOrg.ID,
 		"/account/tokens/{id}":            victimToken.ID,
 		"/api/v1/tokens/{id}":             victimToken.ID,
+		"/api/v1/objects/{id}":            victimObject,
+		"/sharing/objects/{id}":           victimObject,
 	}
 	// Routes that may answer a caller from another organization, because
 	// what they show is redacted for it; they must still not show the
@@ -151,4 +157,24 @@ func newToken(t *testing.T, d *db.DB, s *identity.Store, userID string) (*identi
 	})
 	must(t, err)
 	return tok, secret
+}
+
+// shareVictimObject stores a TLP:AMBER indicator of the victim's, shared
+// with nobody else, and returns its STIX id.
+func shareVictimObject(t *testing.T, d *db.DB, s *identity.Store, u *identity.User) string {
+	t.Helper()
+	ctx := context.Background()
+	p, err := s.Principal(ctx, u)
+	must(t, err)
+	const id = "indicator--0b0f5a38-3b2e-4b43-9a39-62f1a7e7f001"
+	obj, err := stix.ParseObject([]byte(`{"type":"indicator","spec_version":"2.1","id":"` + id + `","created":"2026-01-01T00:00:00.000Z",
+"modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '198.51.100.77']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}`))
+	must(t, err)
+	store := sharing.NewStore(d, events.NewOutbox(d, nil), access.Policy{})
+	rep, err := store.Ingest(ctx, sharing.Submission{Principal: p, Source: sharing.SourceAPI, DefaultTLP: access.Amber}, []stix.Object{obj})
+	must(t, err)
+	if rep.Added != 1 {
+		t.Fatalf("victim object: %+v", rep)
+	}
+	return id
 }

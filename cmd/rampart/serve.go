@@ -11,6 +11,7 @@ import (
 	"github.com/rampart-project/rampart/internal/config"
 	"github.com/rampart-project/rampart/internal/demo"
 	"github.com/rampart-project/rampart/internal/patterns"
+	"github.com/rampart-project/rampart/internal/sharing"
 )
 
 func (c *cli) serveCmd(ctx context.Context) *cobra.Command {
@@ -50,4 +51,6 @@ func (c *cli) serve(ctx context.Context) error {
 }
 
 // builtinModules are the roadmap modules built so far.
-func builtinModules() []app.Module { return []app.Module{accounts.New(), patterns.Module{}} }
+func builtinModules() []app.Module {
+	return []app.Module{accounts.New(), patterns.Module{}, sharing.New()}
+}

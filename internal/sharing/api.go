@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -164,6 +165,10 @@ func (m *Module) postObjects(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
+	if err := checkJSONType(r.Header.Get("Content-Type")); err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
 	objs, bad, err := DecodeObjects(r.Body)
 	if err != nil {
 		web.WriteError(w, r, err)
@@ -175,6 +180,18 @@ func (m *Module) postObjects(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, MergeOutcomes(rep, bad))
+}
+
+// checkJSONType accepts the media types a STIX bundle comes in.
+func checkJSONType(ct string) error {
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || mt == "application/stix+json" || mt == "application/taxii+json") {
+		return nil
+	}
+	return errs.E(errs.Unsupported, "Content-Type %q is not a STIX bundle; send application/stix+json or application/json.", ct)
 }
 
 // objectList is GET /api/v1/objects.
@@ -287,7 +304,44 @@ func (m *Module) getObject(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, v)
+	warnings, err := m.store.Warnings(r.Context(), v)
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, objectView{Version: v, Warnings: warnings, Expired: v.Expired(time.Now())})
+}
+
+// objectView is one object as the API shows it: the stored version, and
+// what Rampart knows about it (warning-list hits, expiry).
+type objectView struct {
+	Version
+	Expired  bool      `json:"expired,omitempty"`
+	Warnings []Warning `json:"warnings,omitempty"`
+}
+
+func (m *Module) listWarningLists(w http.ResponseWriter, r *http.Request) {
+	lists, err := m.store.WarningLists(r.Context())
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{"warning_lists": lists})
+}
+
+// saveWarningList creates a list or replaces its entries (coordinators).
+func (m *Module) saveWarningList(w http.ResponseWriter, r *http.Request) {
+	var l WarningList
+	if err := web.DecodeJSON(r, &l); err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	saved, err := m.store.SaveWarningList(r.Context(), caller(r).User.Email, l)
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, saved)
 }
 
 // auditRead records reads of TLP:AMBER+STRICT and TLP:RED content, as the

@@ -1,6 +1,9 @@
 package sharing
 
-import "github.com/rampart-project/rampart/internal/platform/web"
+import (
+	"github.com/rampart-project/rampart/internal/platform/identity"
+	"github.com/rampart-project/rampart/internal/platform/web"
+)
 
 // routes is the module's whole route table. Every handler reads through
 // the store, which applies the access decision; what a rule cannot say
@@ -15,6 +18,8 @@ func (m *Module) routes(rt *web.Router) {
 	rt.HandleFunc("POST /api/v1/objects/{id}/revoke", web.SignedIn, m.revokeObject)
 	rt.HandleFunc("POST /api/v1/sightings", web.SignedIn, m.postSighting)
 	rt.HandleFunc("GET /api/v1/collections", web.SignedIn, m.listCollections)
+	rt.HandleFunc("GET /api/v1/warninglists", web.SignedIn, m.listWarningLists)
+	rt.HandleFunc("POST /api/v1/warninglists", web.Admin(string(identity.RoleCoordinator)), m.saveWarningList)
 
 	// Live stream and webhooks (stream.go, webhooks.go).
 	// -- stream routes --

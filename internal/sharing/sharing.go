@@ -46,6 +46,11 @@ func (m *Module) Nav() web.NavItem {
 func (m *Module) Mount(ctx context.Context, k *app.Kernel) error {
 	m.k, m.rd = k, k.Renderer
 	m.store = NewStore(k.DB, k.Outbox, k.Access)
+	if err := m.store.EnsureWarningLists(ctx); err != nil {
+		// Another replica starting at the same moment may have won the
+		// race to create them; the lists are a convenience, not a gate.
+		k.Logger.Warn("sharing: built-in warning lists not created", "err", err)
+	}
 	sub, err := fs.Sub(templates, "templates")
 	if err != nil {
 		return err

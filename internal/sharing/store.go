@@ -23,6 +23,7 @@ type Store struct {
 	db     *db.DB
 	outbox *events.Outbox
 	policy access.Policy
+	warn   warnings
 }
 
 // NewStore returns the store over d. Writes go through outbox so their

@@ -165,6 +165,9 @@ func Ensure(ctx context.Context, d *db.DB) ([]SignIn, error) {
 			}
 		}
 	}
+	if err := ensureSharing(ctx, d, s, ids); err != nil {
+		return nil, err
+	}
 	return signIns, nil
 }
 

@@ -687,8 +687,14 @@ func (s *Store) storeOne(ctx context.Context, tx *sql.Tx, st *statements, sub Su
 // at the object's TLP level.
 func audienceFor(sub Submission, tlp access.TLP) []access.Grant {
 	grants := sub.Grants
-	if len(grants) == 0 && sub.Collection != nil {
-		grants = []access.Grant{{Kind: access.GrantKind(sub.Collection.AudienceKind), ID: sub.Collection.AudienceID}}
+	if c := sub.Collection; len(grants) == 0 && c != nil {
+		grants = []access.Grant{{Kind: access.GrantKind(c.AudienceKind), ID: c.AudienceID}}
+		if !c.CanRead && tlp != access.Green {
+			// A collection its members may write but not read is an inbox:
+			// what they send goes to its owner, not to each other. (GREEN
+			// is community-wide by definition, so it keeps the audience.)
+			grants = []access.Grant{{Kind: access.GrantOrg, ID: c.OwnerOrg}}
+		}
 	}
 	if len(grants) == 0 && tlp == access.Green {
 		grants = []access.Grant{{Kind: access.GrantCommunity, ID: access.AllMembers}}

@@ -67,6 +67,8 @@ func newWorld(t *testing.T, d *db.DB) *world {
 	return w
 }
 
+func (w *world) orgC() string { return w.outsid.OrgID }
+
 func (w *world) ingest(sub sharing.Submission, objs ...string) sharing.Report {
 	w.t.Helper()
 	var parsed []stix.Object
@@ -286,6 +288,38 @@ func TestRelationshipsAndSightings(t *testing.T) {
 		found, _ := w.store.Find(ctx, w.b, sharing.Query{Text: "xorist"})
 		if len(found.Versions) != 1 || found.Versions[0].Type != "malware" {
 			t.Fatalf("text search: %+v", found.Versions)
+		}
+	})
+}
+
+func TestInboxGoesToItsOwnerOnly(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		w := newWorld(t, d)
+		ctx := context.Background()
+		inbox := sharing.Collection{Title: "Inbox", OwnerOrg: w.orgB, AudienceKind: "community", AudienceID: access.AllMembers,
+			CanWrite: true, Anonymous: true, DefaultTLP: access.Amber}
+		if err := d.Tx(ctx, func(tx *sql.Tx) error { return w.store.CreateCollection(ctx, tx, &inbox) }); err != nil {
+			t.Fatal(err)
+		}
+		if !inbox.Writable(w.outsid) || inbox.Readable(w.outsid) || !inbox.Readable(w.b) {
+			t.Fatal("an inbox is writable by members and readable by its owner only")
+		}
+		w.ingest(sharing.Submission{Principal: w.outsid, Source: sharing.SourceTAXII, Collection: &inbox, Anonymous: inbox.Anonymous},
+			indicator(id1, "2026-01-01T00:00:00.000Z", "192.0.2.50"))
+		analyst, coordinator := w.b, w.b
+		coordinator.Coordinator = true
+		v, err := w.store.Latest(ctx, analyst, "indicator--"+id1)
+		if err != nil || v.OwnerOrg != "" || !v.Anonymous {
+			t.Fatalf("the owner's analyst: %+v %v", v, err)
+		}
+		if v, _ := w.store.Latest(ctx, coordinator, "indicator--"+id1); v.OwnerOrg != w.orgC() {
+			t.Fatalf("a coordinator sees the submitter: %q", v.OwnerOrg)
+		}
+		if _, err := w.store.Latest(ctx, w.a, "indicator--"+id1); err == nil {
+			t.Fatal("another member saw an inbox submission")
+		}
+		if page, _ := w.store.Find(ctx, analyst, sharing.Query{OwnerOrg: w.orgC()}); len(page.Versions) != 0 {
+			t.Fatal("filtering by owner revealed an anonymous submitter")
 		}
 	})
 }

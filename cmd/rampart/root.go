@@ -50,6 +50,7 @@ RAMPART_DATA, --events-prefix is RAMPART_EVENTS_PREFIX. Flags win over variables
 		c.tokenCmd(),
 		c.communityCmd(),
 		c.auditCmd(),
+		c.importCmd(),
 	)
 	return root
 }

@@ -160,17 +160,39 @@ func (s *Store) Ingest(ctx context.Context, sub Submission, objs []stix.Object) 
 		sub.Actor = sub.Principal.UserID
 	}
 	rep := Report{Outcomes: make([]Outcome, len(objs))}
-	preps := s.prepare(ctx, sub, objs, rep.Outcomes)
+	defs, defaultTLP := s.markingContext(ctx, sub, objs)
+	// Validation of one batch overlaps the storing of the previous one:
+	// the two take about the same time on a large import. Each side
+	// writes only the outcomes of its own batch.
+	batches := make(chan []prepared, 1)
+	stop := make(chan struct{})
+	go func() {
+		defer close(batches)
+		for start := 0; start < len(objs); start += batchSize {
+			preps := prepareRange(objs, start, min(start+batchSize, len(objs)), defs, defaultTLP, rep.Outcomes)
+			select {
+			case batches <- preps:
+			case <-stop:
+				return
+			}
+		}
+	}()
 	done := 0
-	for start := 0; start < len(preps); start += batchSize {
-		batch := preps[start:min(start+batchSize, len(preps))]
-		if err := s.storeBatch(ctx, sub, batch, rep.Outcomes); err != nil {
-			return rep, err
+	var storeErr error
+	for batch := range batches {
+		if storeErr == nil {
+			storeErr = s.storeBatch(ctx, sub, batch, rep.Outcomes)
+			if storeErr != nil {
+				close(stop)
+			}
 		}
 		done += len(batch)
-		if sub.Progress != nil {
+		if sub.Progress != nil && storeErr == nil {
 			sub.Progress(done)
 		}
+	}
+	if storeErr != nil {
+		return rep, storeErr
 	}
 	for _, o := range rep.Outcomes {
 		switch o.Status {
@@ -185,9 +207,9 @@ func (s *Store) Ingest(ctx context.Context, sub Submission, objs []stix.Object) 
 	return rep, nil
 }
 
-// prepare validates and derives the stored columns of every object, in
-// parallel: validation is the costly part of an import.
-func (s *Store) prepare(ctx context.Context, sub Submission, objs []stix.Object, out []Outcome) []prepared {
+// markingContext returns the marking definitions the objects may refer
+// to and the TLP of objects that carry none.
+func (s *Store) markingContext(ctx context.Context, sub Submission, objs []stix.Object) (map[string]stix.Object, access.TLP) {
 	defs := map[string]stix.Object{}
 	for _, o := range objs {
 		if o.Type() == "marking-definition" {
@@ -202,20 +224,26 @@ func (s *Store) prepare(ctx context.Context, sub Submission, objs []stix.Object,
 	if defaultTLP == "" {
 		defaultTLP = access.Amber
 	}
-	results := make([]*prepared, len(objs))
-	workers := min(runtime.GOMAXPROCS(0), max(len(objs)/64, 1))
+	return defs, defaultTLP
+}
+
+// prepareRange validates and derives the stored columns of objs[from:to]
+// in parallel, and returns the valid ones in order.
+func prepareRange(objs []stix.Object, from, to int, defs map[string]stix.Object, defaultTLP access.TLP, out []Outcome) []prepared {
+	results := make([]*prepared, to-from)
+	workers := min(runtime.GOMAXPROCS(0), max((to-from)/64, 1))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < len(objs); i += workers {
-				results[i] = prepareOne(i, objs[i], defs, defaultTLP, &out[i])
+			for i := from + w; i < to; i += workers {
+				results[i-from] = prepareOne(i, objs[i], defs, defaultTLP, &out[i])
 			}
 		}()
 	}
 	wg.Wait()
-	preps := make([]prepared, 0, len(objs))
+	preps := make([]prepared, 0, len(results))
 	for _, p := range results {
 		if p != nil {
 			preps = append(preps, *p)
@@ -542,7 +570,7 @@ func (s *Store) storeBatch(ctx context.Context, sub Submission, batch []prepared
 			p := &batch[i]
 			o := &out[p.idx]
 			at := first + int64(i)
-			seq, status, err := s.storeOne(ctx, tx, &stmts, sub, p, existing, at)
+			seq, status, fresh, err := s.storeOne(ctx, tx, &stmts, sub, p, existing, at)
 			if err != nil {
 				return err
 			}
@@ -562,15 +590,20 @@ func (s *Store) storeBatch(ctx context.Context, sub Submission, batch []prepared
 				collected = n > 0
 			}
 			if status == StatusAdded || collected {
-				ev, err := s.addedObject(ctx, tx, seq, status == StatusAdded)
-				if err != nil {
-					return err
+				ev := fresh
+				if status != StatusAdded {
+					if ev, err = s.addedObject(ctx, tx, seq); err != nil {
+						return err
+					}
 				}
 				if collected {
 					ev.Collections = []string{coll}
 				}
 				added = append(added, ev)
 			}
+		}
+		if err := stmts.flushRows(ctx, tx); err != nil {
+			return err
 		}
 		if len(added) == 0 {
 			return nil
@@ -637,7 +670,7 @@ func (s *Store) existing(ctx context.Context, tx *sql.Tx, batch []prepared) (map
 }
 
 // storeOne stores one prepared version unless it is there already.
-func (s *Store) storeOne(ctx context.Context, tx *sql.Tx, st *statements, sub Submission, p *prepared, existing map[existingKey][]existingRow, at int64) (int64, string, error) {
+func (s *Store) storeOne(ctx context.Context, tx *sql.Tx, st *statements, sub Submission, p *prepared, existing map[existingKey][]existingRow, at int64) (int64, string, AddedObject, error) {
 	key := existingKey{p.obj.ID(), p.version}
 	owner, createdBy := sub.Principal.OrgID, sub.Principal.UserID
 	if createdBy == "" {
@@ -645,13 +678,13 @@ func (s *Store) storeOne(ctx context.Context, tx *sql.Tx, st *statements, sub Su
 	}
 	for _, r := range existing[key] {
 		if r.hash == p.hash && (r.owner == owner || sub.SkipKnown) {
-			return r.seq, StatusUnchanged, nil
+			return r.seq, StatusUnchanged, AddedObject{}, nil
 		}
 	}
 	if !stix.IsSCO(p.obj.Type()) && p.raw != "" {
 		for _, r := range existing[key] {
 			if r.owner == owner && r.hash != p.hash {
-				return 0, StatusRejected, nil
+				return 0, StatusRejected, AddedObject{}, nil
 			}
 		}
 	}
@@ -664,23 +697,23 @@ func (s *Store) storeOne(ctx context.Context, tx *sql.Tx, st *statements, sub Su
 	if err := st.insert.QueryRowContext(ctx, itemID, p.obj.ID(), p.obj.Type(), specVersion(p.obj), p.created, p.version, p.raw,
 		boolInt(p.obj.Revoked()), owner, createdBy, string(p.tlp), anon, sub.Source, sub.SourcePeer, p.hash, mustJSON(p.obj),
 		p.name, p.search, p.from, p.until, p.conf, at).Scan(&seq); err != nil {
-		return 0, "", fmt.Errorf("sharing: insert %s: %w", p.obj.ID(), err)
+		return 0, "", AddedObject{}, fmt.Errorf("sharing: insert %s: %w", p.obj.ID(), err)
 	}
 	existing[key] = append(existing[key], existingRow{seq: seq, owner: owner, hash: p.hash})
 	for _, r := range p.refs {
-		if _, err := st.ref.ExecContext(ctx, seq, r[0], r[1]); err != nil {
-			return 0, "", fmt.Errorf("sharing: insert reference: %w", err)
-		}
+		st.refRows = append(st.refRows, seq, r[0], r[1])
 	}
 	for _, o := range p.observes {
-		if _, err := st.observable.ExecContext(ctx, seq, o.typ, o.path, o.op, o.value); err != nil {
-			return 0, "", fmt.Errorf("sharing: insert observable: %w", err)
-		}
+		st.obsRows = append(st.obsRows, seq, o.typ, o.path, o.op, o.value)
 	}
-	if err := access.AddGrants(ctx, tx, itemID, audienceFor(sub, p.tlp)); err != nil {
-		return 0, "", err
+	grants := audienceFor(sub, p.tlp)
+	if err := access.AddGrants(ctx, tx, itemID, grants); err != nil {
+		return 0, "", AddedObject{}, err
 	}
-	return seq, StatusAdded, nil
+	return seq, StatusAdded, AddedObject{
+		Seq: seq, ItemID: itemID, StixID: p.obj.ID(), Type: p.obj.Type(), TLP: p.tlp, OwnerOrg: owner, CreatedBy: createdBy,
+		Anonymous: sub.Anonymous, Source: sub.Source, SourcePeer: sub.SourcePeer, Audience: grants, Stored: true,
+	}, nil
 }
 
 // audienceFor turns the submission's audience into the grants that count
@@ -724,7 +757,9 @@ func audienceFor(sub Submission, tlp access.TLP) []access.Grant {
 	return out
 }
 
-func (s *Store) addedObject(ctx context.Context, tx *sql.Tx, seq int64, stored bool) (AddedObject, error) {
+// addedObject reads back a stored version that was newly added to a
+// collection, for its event.
+func (s *Store) addedObject(ctx context.Context, tx *sql.Tx, seq int64) (AddedObject, error) {
 	var o AddedObject
 	var tlp string
 	var anon int
@@ -733,7 +768,7 @@ func (s *Store) addedObject(ctx context.Context, tx *sql.Tx, seq int64, stored b
 	if err != nil {
 		return o, fmt.Errorf("sharing: read back %d: %w", seq, err)
 	}
-	o.TLP, o.Anonymous, o.Stored = access.TLP(tlp), anon != 0, stored
+	o.TLP, o.Anonymous = access.TLP(tlp), anon != 0
 	o.Audience, err = access.Audience(ctx, tx, o.ItemID)
 	return o, err
 }
@@ -753,8 +788,71 @@ func boolInt(b bool) int {
 }
 
 // statements are the inserts of a batch, prepared once per transaction.
+// References and observables are gathered and written with multi-row
+// inserts at the end: an ATT&CK import has two references per object, and
+// one statement per row would cost more than the objects themselves.
 type statements struct {
-	insert, ref, observable, collect *sql.Stmt
+	insert, collect  *sql.Stmt
+	refRows, obsRows []any
+	bulk             map[string]*sql.Stmt
+}
+
+// flushRows writes the gathered references and observables.
+func (st *statements) flushRows(ctx context.Context, tx *sql.Tx) error {
+	if err := st.insertRows(ctx, tx, "stix_refs (version_seq, property, ref_id)", 3, st.refRows); err != nil {
+		return fmt.Errorf("sharing: insert references: %w", err)
+	}
+	if err := st.insertRows(ctx, tx, "stix_observables (version_seq, type, path, op, value)", 5, st.obsRows); err != nil {
+		return fmt.Errorf("sharing: insert observables: %w", err)
+	}
+	st.refRows, st.obsRows = st.refRows[:0], st.obsRows[:0]
+	return nil
+}
+
+// bulkRows is how many rows one multi-row insert writes: well under both
+// engines' limits on parameters, and few enough statements per batch that
+// preparing them is cheap.
+const bulkRows = 200
+
+// insertRows inserts values, width per row, bulkRows rows per statement;
+// the full-size statement is prepared once per transaction.
+func (st *statements) insertRows(ctx context.Context, tx *sql.Tx, table string, width int, values []any) error {
+	for start := 0; start < len(values); start += bulkRows * width {
+		chunk := values[start:min(start+bulkRows*width, len(values))]
+		rows := len(chunk) / width
+		key := fmt.Sprintf("%s/%d", table, rows)
+		stmt := st.bulk[key]
+		if stmt == nil {
+			var b strings.Builder
+			b.WriteString("INSERT INTO " + table + " VALUES ")
+			for r := range rows {
+				if r > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteByte('(')
+				for c := range width {
+					if c > 0 {
+						b.WriteByte(',')
+					}
+					fmt.Fprintf(&b, "$%d", r*width+c+1)
+				}
+				b.WriteByte(')')
+			}
+			b.WriteString(" ON CONFLICT DO NOTHING")
+			var err error
+			if stmt, err = tx.PrepareContext(ctx, b.String()); err != nil {
+				return err
+			}
+			if st.bulk == nil {
+				st.bulk = map[string]*sql.Stmt{}
+			}
+			st.bulk[key] = stmt
+		}
+		if _, err := stmt.ExecContext(ctx, chunk...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (st *statements) prepare(ctx context.Context, tx *sql.Tx) error {
@@ -765,12 +863,6 @@ func (st *statements) prepare(ctx context.Context, tx *sql.Tx) error {
 		$19, $20, $21, $22) RETURNING seq`); err != nil {
 		return fmt.Errorf("sharing: prepare: %w", err)
 	}
-	if st.ref, err = tx.PrepareContext(ctx, `INSERT INTO stix_refs (version_seq, property, ref_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`); err != nil {
-		return fmt.Errorf("sharing: prepare: %w", err)
-	}
-	if st.observable, err = tx.PrepareContext(ctx, `INSERT INTO stix_observables (version_seq, type, path, op, value) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`); err != nil {
-		return fmt.Errorf("sharing: prepare: %w", err)
-	}
 	if st.collect, err = tx.PrepareContext(ctx, `INSERT INTO collection_objects (collection_id, version_seq, date_added) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`); err != nil {
 		return fmt.Errorf("sharing: prepare: %w", err)
 	}
@@ -778,9 +870,12 @@ func (st *statements) prepare(ctx context.Context, tx *sql.Tx) error {
 }
 
 func (st *statements) close() {
-	for _, s := range []*sql.Stmt{st.insert, st.ref, st.observable, st.collect} {
+	for _, s := range []*sql.Stmt{st.insert, st.collect} {
 		if s != nil {
 			s.Close()
 		}
+	}
+	for _, s := range st.bulk {
+		s.Close()
 	}
 }

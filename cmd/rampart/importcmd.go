@@ -127,7 +127,7 @@ func (c *cli) runImport(ctx context.Context, path string, o importOptions) error
 				sum.Problems = append(sum.Problems, importProblem{Where: r.Where, Reason: r.Reason + quoteValue(r.Value)})
 				sum.Rejected++
 			}
-			err = ingestAll(ctx, store, sub, res.Objects, 0, prog, &sum)
+			err = ingestAll(ctx, store, sub, res.Objects, nil, prog, &sum)
 		}
 	default:
 		return usageError{fmt.Errorf("--format %q: use auto, stix, misp, misp-feed or csv", format)}
@@ -299,22 +299,25 @@ func importSTIX(ctx context.Context, store *sharing.Store, sub sharing.Submissio
 	defer closeFn()
 	const chunk = 5000
 	var pending []stix.Object
-	base := 0
+	var positions []int // each pending object's index in the bundle
 	flush := func() error {
-		err := ingestAll(ctx, store, sub, pending, base, prog, sum)
-		base += len(pending)
-		pending = pending[:0]
+		err := ingestAll(ctx, store, sub, pending, positions, prog, sum)
+		pending, positions = pending[:0], positions[:0]
 		return err
 	}
 	_, err = stix.DecodeBundle(r, func(i int, obj stix.Object, err error) error {
 		if err != nil {
+			reason := err.Error()
+			var oe *stix.ObjectError
+			if errors.As(err, &oe) {
+				reason = oe.Err.Error()
+			}
 			sum.Read++
 			sum.Rejected++
-			sum.Problems = append(sum.Problems, importProblem{Where: fmt.Sprintf("objects[%d]", i), Reason: err.Error()})
-			base++
+			sum.Problems = append(sum.Problems, importProblem{Where: fmt.Sprintf("objects[%d]", i), Reason: reason})
 			return nil
 		}
-		pending = append(pending, obj)
+		pending, positions = append(pending, obj), append(positions, i)
 		if len(pending) == chunk {
 			return flush()
 		}
@@ -338,8 +341,9 @@ func gzipOrPlain(r io.Reader) (io.Reader, func(), error) {
 	return br, func() {}, nil
 }
 
-// ingestAll stores objs, whose first is at position base of the input.
-func ingestAll(ctx context.Context, store *sharing.Store, sub sharing.Submission, objs []stix.Object, base int, prog *progress, sum *importSummary) error {
+// ingestAll stores objs; positions, when given, are their places in the
+// input, for the report.
+func ingestAll(ctx context.Context, store *sharing.Store, sub sharing.Submission, objs []stix.Object, positions []int, prog *progress, sum *importSummary) error {
 	if len(objs) == 0 {
 		return nil
 	}
@@ -356,7 +360,11 @@ func ingestAll(ctx context.Context, store *sharing.Store, sub sharing.Submission
 	for _, o := range rep.Outcomes {
 		sum.Warnings += len(o.Warnings)
 		if o.Status == sharing.StatusRejected {
-			sum.Problems = append(sum.Problems, importProblem{Where: fmt.Sprintf("objects[%d]", base+o.Index), ID: o.ID, Reason: strings.Join(o.Errors, "; ")})
+			at := o.Index
+			if positions != nil {
+				at = positions[o.Index]
+			}
+			sum.Problems = append(sum.Problems, importProblem{Where: fmt.Sprintf("objects[%d]", at), ID: o.ID, Reason: strings.Join(o.Errors, "; ")})
 		}
 	}
 	return nil

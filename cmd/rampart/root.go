@@ -51,6 +51,8 @@ RAMPART_DATA, --events-prefix is RAMPART_EVENTS_PREFIX. Flags win over variables
 		c.communityCmd(),
 		c.auditCmd(),
 		c.importCmd(),
+		c.peerCmd(),
+		c.taxiiCmd(),
 	)
 	return root
 }

@@ -69,11 +69,24 @@ func TestEveryRouteRejectsAnonymousAndCrossOrganizationCallers(t *testing.T) {
 		"/api/v1/tokens/{id}":             victimToken.ID,
 		"/api/v1/objects/{id}":            victimObject,
 		"/sharing/objects/{id}":           victimObject,
+		// TAXII: the demo has no collection or status of the victim's
+		// that the attacker could not see, so these name none that
+		// exist; internal/taxii's tests cover other organizations'
+		// collections, objects and statuses.
+		"/taxii2/{root}":                                   sharing.DefaultAPIRoot,
+		"/taxii2/{root}/status/{id}":                       "0b0f5a38-3b2e-4b43-9a39-62f1a7e7f002",
+		"/taxii2/{root}/collections/{id}":                  "energy-sector-partners",
+		"/taxii2/{root}/collections/{id}/objects/{object}": victimObject,
+		// Peers are the instance's, not an organization's: only
+		// coordinators reach them, so any id tells the rule apart.
+		"/api/v1/peers/{id}": "0b0f5a38-3b2e-4b43-9a39-62f1a7e7f003",
 	}
 	// Routes that may answer a caller from another organization, because
 	// what they show is redacted for it; they must still not show the
 	// victim's id.
-	redacted := map[string]bool{"GET /communities/{id}": true}
+	redacted := map[string]bool{"GET /communities/{id}": true,
+		// An API root and the collections in it the caller may see.
+		"GET /taxii2/{root}/{$}": true, "GET /taxii2/{root}/collections/{$}": true}
 	wildcard := regexp.MustCompile(`\{([a-z]+)(\.\.\.)?\}`)
 
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

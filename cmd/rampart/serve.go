@@ -10,8 +10,10 @@ import (
 	"github.com/rampart-project/rampart/internal/app"
 	"github.com/rampart-project/rampart/internal/config"
 	"github.com/rampart-project/rampart/internal/demo"
+	"github.com/rampart-project/rampart/internal/federation"
 	"github.com/rampart-project/rampart/internal/patterns"
 	"github.com/rampart-project/rampart/internal/sharing"
+	taxiiserver "github.com/rampart-project/rampart/internal/taxii"
 )
 
 func (c *cli) serveCmd(ctx context.Context) *cobra.Command {
@@ -52,5 +54,5 @@ func (c *cli) serve(ctx context.Context) error {
 
 // builtinModules are the roadmap modules built so far.
 func builtinModules() []app.Module {
-	return []app.Module{accounts.New(), patterns.Module{}, sharing.New()}
+	return []app.Module{accounts.New(), patterns.Module{}, sharing.New(), taxiiserver.New(taxiiserver.Options{}), federation.NewModule(federation.Options{})}
 }

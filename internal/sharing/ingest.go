@@ -136,6 +136,7 @@ type prepared struct {
 	created  int64
 	hash     string
 	tlp      access.TLP
+	marked   bool // the TLP comes from the object's own markings
 	name     string
 	search   string
 	from     int64
@@ -320,6 +321,9 @@ func prepareOne(i int, obj stix.Object, defs map[string]stix.Object, defaultTLP 
 	} else if level, ok := stix.TLPOfDefinitions(obj.ObjectMarkingRefs(), defs); ok {
 		if t, err := access.ParseTLP(level); err == nil {
 			p.tlp = t
+			// Egress needs the OASIS id: a custom marking definition is not
+			// something every receiver recognises.
+			_, p.marked = stix.TLPOf(obj.ObjectMarkingRefs())
 		}
 	}
 	if c, ok := obj.Confidence(); ok {
@@ -696,7 +700,7 @@ func (s *Store) storeOne(ctx context.Context, tx *sql.Tx, st *statements, sub Su
 	}
 	if err := st.insert.QueryRowContext(ctx, itemID, p.obj.ID(), p.obj.Type(), specVersion(p.obj), p.created, p.version, p.raw,
 		boolInt(p.obj.Revoked()), owner, createdBy, string(p.tlp), anon, sub.Source, sub.SourcePeer, p.hash, mustJSON(p.obj),
-		p.name, p.search, p.from, p.until, p.conf, at).Scan(&seq); err != nil {
+		p.name, p.search, p.from, p.until, p.conf, at, boolInt(p.marked || p.obj.Type() == "marking-definition")).Scan(&seq); err != nil {
 		return 0, "", AddedObject{}, fmt.Errorf("sharing: insert %s: %w", p.obj.ID(), err)
 	}
 	existing[key] = append(existing[key], existingRow{seq: seq, owner: owner, hash: p.hash})
@@ -859,8 +863,8 @@ func (st *statements) prepare(ctx context.Context, tx *sql.Tx) error {
 	var err error
 	if st.insert, err = tx.PrepareContext(ctx, `INSERT INTO stix_versions (id, stix_id, type, spec_version, created, modified, version_raw,
 		revoked, owner_org, created_by, tlp, anonymous, source, source_peer, content_hash, body, name, search_text, valid_from,
-		valid_until, confidence, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-		$19, $20, $21, $22) RETURNING seq`); err != nil {
+		valid_until, confidence, added_at, tlp_marked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+		$19, $20, $21, $22, $23) RETURNING seq`); err != nil {
 		return fmt.Errorf("sharing: prepare: %w", err)
 	}
 	if st.collect, err = tx.PrepareContext(ctx, `INSERT INTO collection_objects (collection_id, version_seq, date_added) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`); err != nil {

@@ -52,6 +52,7 @@ type Version struct {
 	OwnerOrg    string          `json:"owner_org,omitempty"`
 	CreatedBy   string          `json:"-"`
 	TLP         access.TLP      `json:"tlp"`
+	TLPMarked   bool            `json:"-"` // the body carries its TLP marking itself
 	Anonymous   bool            `json:"anonymous,omitempty"`
 	Source      string          `json:"source"`
 	SourcePeer  string          `json:"source_peer,omitempty"`
@@ -86,7 +87,7 @@ func (v Version) Masked(p access.Principal) Version {
 }
 
 const versionColumns = `v.seq, v.id, v.stix_id, v.type, v.spec_version, v.created, v.modified, v.version_raw, v.revoked,
-	v.owner_org, v.created_by, v.tlp, v.anonymous, v.source, v.source_peer, v.name, v.valid_from, v.valid_until,
+	v.owner_org, v.created_by, v.tlp, v.tlp_marked, v.anonymous, v.source, v.source_peer, v.name, v.valid_from, v.valid_until,
 	v.confidence, v.added_at`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -94,17 +95,17 @@ type scanner interface{ Scan(dest ...any) error }
 func scanVersion(sc scanner, extra ...any) (Version, error) {
 	var v Version
 	var created, modified, validFrom, validUntil, added int64
-	var revoked, anonymous int
+	var revoked, anonymous, marked int
 	var tlp string
 	dest := []any{&v.Seq, &v.ItemID, &v.StixID, &v.Type, &v.SpecVersion, &created, &modified, &v.VersionRaw, &revoked,
-		&v.OwnerOrg, &v.CreatedBy, &tlp, &anonymous, &v.Source, &v.SourcePeer, &v.Name, &validFrom, &validUntil,
+		&v.OwnerOrg, &v.CreatedBy, &tlp, &marked, &anonymous, &v.Source, &v.SourcePeer, &v.Name, &validFrom, &validUntil,
 		&v.Confidence, &added}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return v, err
 	}
 	v.Created, v.Modified = micros(created), micros(modified)
 	v.ValidFrom, v.ValidUntil, v.AddedAt = micros(validFrom), micros(validUntil), micros(added)
-	v.Revoked, v.Anonymous, v.TLP = revoked != 0, anonymous != 0, access.TLP(tlp)
+	v.Revoked, v.Anonymous, v.TLP, v.TLPMarked = revoked != 0, anonymous != 0, access.TLP(tlp), marked != 0
 	return v, nil
 }
 

@@ -25,6 +25,7 @@ const (
 	MethodNotAllowed Code = "method_not_allowed" // the path exists, but not for this method
 	TooLarge         Code = "too_large"          // the request body is over its limit
 	Unsupported      Code = "unsupported"        // a media type we do not speak
+	Unprocessable    Code = "unprocessable"      // well-formed request, content that cannot be processed
 	NotAcceptable    Code = "not_acceptable"     // no representation the client accepts
 	RateLimited      Code = "rate_limited"       // too many attempts
 	Unavailable      Code = "unavailable"        // a dependency is down; try again

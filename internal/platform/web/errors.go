@@ -28,6 +28,8 @@ func statusOf(code errs.Code) int {
 		return http.StatusRequestEntityTooLarge
 	case errs.Unsupported:
 		return http.StatusUnsupportedMediaType
+	case errs.Unprocessable:
+		return http.StatusUnprocessableEntity
 	case errs.NotAcceptable:
 		return http.StatusNotAcceptable
 	case errs.RateLimited:
@@ -93,6 +95,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	p := ProblemOf(r, err)
 	if p.Status >= 500 {
 		Logger(r.Context()).Error("request failed", "err", err, "status", p.Status)
+	}
+	if isTAXII(r) {
+		writeTAXIIError(w, p)
+		return
 	}
 	if wantsHTML(r) {
 		if rd := rendererOf(r.Context()); rd != nil {

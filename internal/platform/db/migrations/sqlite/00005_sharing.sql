@@ -18,6 +18,7 @@ CREATE TABLE stix_versions (
     owner_org    TEXT    NOT NULL,
     created_by   TEXT    NOT NULL,             -- the submitting user, or "system"
     tlp          TEXT    NOT NULL,
+    tlp_marked   INTEGER NOT NULL DEFAULT 0,  -- the body carries its TLP marking itself
     anonymous    INTEGER NOT NULL DEFAULT 0,
     source       TEXT    NOT NULL DEFAULT '',  -- api, taxii, import, form, federation
     source_peer  TEXT    NOT NULL DEFAULT '',  -- the federation peer it came from

@@ -1,0 +1,22 @@
+package taxiiserver
+
+import "github.com/rampart-project/rampart/internal/platform/web"
+
+// routes is the module's whole route table. Every route needs a signed-in
+// caller (TAXII clients send Basic or Bearer credentials); which
+// collections and objects the caller may reach is decided in the handlers
+// through the store. {$} pins each path: TAXII URLs end in a slash, which
+// ServeMux would otherwise read as a whole subtree.
+func (m *Module) routes(rt *web.Router) {
+	rt.HandleFunc("GET /taxii2/{$}", web.SignedIn, m.getDiscovery)
+	rt.HandleFunc("GET /taxii2/{root}/{$}", web.SignedIn, m.getAPIRoot)
+	rt.HandleFunc("GET /taxii2/{root}/status/{id}/{$}", web.SignedIn, m.getStatus)
+	rt.HandleFunc("GET /taxii2/{root}/collections/{$}", web.SignedIn, m.getCollections)
+	rt.HandleFunc("GET /taxii2/{root}/collections/{id}/{$}", web.SignedIn, m.getCollection)
+	rt.HandleFunc("GET /taxii2/{root}/collections/{id}/manifest/{$}", web.SignedIn, m.getManifest)
+	rt.HandleFunc("GET /taxii2/{root}/collections/{id}/objects/{$}", web.SignedIn, m.getObjects)
+	rt.HandleFunc("POST /taxii2/{root}/collections/{id}/objects/{$}", web.SignedIn, m.addObjects)
+	rt.HandleFunc("GET /taxii2/{root}/collections/{id}/objects/{object}/{$}", web.SignedIn, m.getObject)
+	rt.HandleFunc("DELETE /taxii2/{root}/collections/{id}/objects/{object}/{$}", web.SignedIn, m.deleteObject)
+	rt.HandleFunc("GET /taxii2/{root}/collections/{id}/objects/{object}/versions/{$}", web.SignedIn, m.getVersions)
+}

@@ -51,6 +51,7 @@ RAMPART_DATA, --events-prefix is RAMPART_EVENTS_PREFIX. Flags win over variables
 		c.communityCmd(),
 		c.auditCmd(),
 		c.importCmd(),
+		c.inventoryCmd(),
 		c.peerCmd(),
 		c.taxiiCmd(),
 	)

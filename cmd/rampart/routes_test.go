@@ -80,6 +80,8 @@ func TestEveryRouteRejectsAnonymousAndCrossOrganizationCallers(t *testing.T) {
 		// Peers are the instance's, not an organization's: only
 		// coordinators reach them, so any id tells the rule apart.
 		"/api/v1/peers/{id}": "0b0f5a38-3b2e-4b43-9a39-62f1a7e7f003",
+		// A webhook of the victim's organization.
+		"/api/v1/webhooks/{id}": shareVictimWebhook(t, d, victimUser),
 	}
 	// Routes that may answer a caller from another organization, because
 	// what they show is redacted for it; they must still not show the
@@ -190,4 +192,15 @@ func shareVictimObject(t *testing.T, d *db.DB, s *identity.Store, u *identity.Us
 		t.Fatalf("victim object: %+v", rep)
 	}
 	return id
+}
+
+// shareVictimWebhook registers a webhook of the victim's organization and
+// returns its id.
+func shareVictimWebhook(t *testing.T, d *db.DB, u *identity.User) string {
+	t.Helper()
+	h := sharing.Webhook{OrgID: u.OrgID, CreatedBy: u.ID, URL: "https://siem.mpl.example/rampart"}
+	must(t, d.Tx(context.Background(), func(tx *sql.Tx) error {
+		return sharing.NewStore(d, events.NewOutbox(d, nil), access.Policy{}).CreateWebhook(context.Background(), tx, &h)
+	}))
+	return h.ID
 }

@@ -241,26 +241,33 @@ func (d *webhookDeliverer) onAdded(ctx context.Context, tx *sql.Tx, e events.Eve
 	return nil
 }
 
-// webhookBodies reads the stored bytes of versions.
+// webhookBodies reads the bytes of versions as they may leave the
+// instance: with their TLP marking (see Version.Egress).
 func webhookBodies(ctx context.Context, q db.Querier, seqs map[int64]bool) (map[int64][]byte, error) {
 	var a access.Args
 	ph := make([]string, 0, len(seqs))
 	for seq := range seqs {
 		ph = append(ph, a.Add(seq))
 	}
-	rows, err := q.QueryContext(ctx, `SELECT seq, body FROM stix_versions WHERE seq IN (`+strings.Join(ph, ", ")+`)`, a.Values...)
+	rows, err := q.QueryContext(ctx, `SELECT seq, stix_id, tlp, tlp_marked, body FROM stix_versions WHERE seq IN (`+strings.Join(ph, ", ")+`)`, a.Values...)
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: read objects: %w", err)
 	}
 	defer rows.Close()
 	out := make(map[int64][]byte, len(seqs))
 	for rows.Next() {
-		var seq int64
-		var body []byte
-		if err := rows.Scan(&seq, &body); err != nil {
+		var v Version
+		var tlp string
+		var marked int
+		if err := rows.Scan(&v.Seq, &v.StixID, &tlp, &marked, &v.Body); err != nil {
 			return nil, fmt.Errorf("webhooks: read objects: %w", err)
 		}
-		out[seq] = body
+		v.TLP, v.TLPMarked = access.TLP(tlp), marked != 0
+		body, err := v.Egress()
+		if err != nil {
+			return nil, err
+		}
+		out[v.Seq] = body
 	}
 	return out, rows.Err()
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rampart-project/rampart/internal/platform/access"
 	"github.com/rampart-project/rampart/internal/platform/audit"
@@ -123,9 +124,14 @@ func (o AddedObject) Item() access.Item {
 }
 
 // batchSize bounds a transaction: large enough that an import commits a
-// few dozen times, small enough that the event stays well under NATS's
-// message limit and readers are not starved.
-const batchSize = 1000
+// few dozen times (each commit is an fsync), small enough that validating
+// the next batch overlaps storing this one and readers are not starved.
+// eventSize bounds one event, well under NATS's message limit; a
+// transaction emits as many as it needs.
+const (
+	batchSize = 1000
+	eventSize = 1000
+)
 
 // prepared is one object checked and ready to store.
 type prepared struct {
@@ -469,7 +475,9 @@ func describe(obj stix.Object) (name, search string) {
 			}
 		}
 	}
-	add(str("description"))
+	// The beginning of a description is what people search for; the whole
+	// of it would double the size of an ATT&CK import for little gain.
+	add(cutBytes(str("description"), 500))
 	for _, ref := range obj.ExternalReferences() {
 		add(ref.ExternalID)
 	}
@@ -479,15 +487,26 @@ func describe(obj stix.Object) (name, search string) {
 	}
 	search = strings.ToLower(strings.Join(parts, " "))
 	if len(search) > 4000 {
-		search = search[:4000]
+		search = cutBytes(search, 4000)
 	}
 	if len(name) > 300 {
-		name = name[:300]
+		name = cutBytes(name, 300)
 	}
 	if name == "" {
 		name = obj.Type()
 	}
 	return name, search
+}
+
+// cutBytes cuts s to at most n bytes at a rune boundary.
+func cutBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func firstNonEmpty(ss ...string) string {
@@ -612,8 +631,10 @@ func (s *Store) storeBatch(ctx context.Context, sub Submission, batch []prepared
 		if len(added) == 0 {
 			return nil
 		}
-		if _, err := events.Emit(ctx, tx, TopicObjectsAdded, AddedEvent{Objects: added}); err != nil {
-			return err
+		for start := 0; start < len(added); start += eventSize {
+			if _, err := events.Emit(ctx, tx, TopicObjectsAdded, AddedEvent{Objects: added[start:min(start+eventSize, len(added))]}); err != nil {
+				return err
+			}
 		}
 		n := 0
 		for _, a := range added {

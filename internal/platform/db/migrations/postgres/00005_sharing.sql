@@ -32,7 +32,7 @@ CREATE TABLE stix_versions (
     added_at     BIGINT  NOT NULL,
     UNIQUE (stix_id, modified, owner_org, content_hash)
 );
-CREATE INDEX stix_versions_stix_id ON stix_versions (stix_id, modified);
+-- Lookups by stix_id (and modified) use the unique key's prefix.
 CREATE INDEX stix_versions_type ON stix_versions (type, seq);
 CREATE INDEX stix_versions_owner ON stix_versions (owner_org, seq);
 

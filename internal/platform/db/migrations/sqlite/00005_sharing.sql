@@ -32,7 +32,7 @@ CREATE TABLE stix_versions (
     added_at     INTEGER NOT NULL,
     UNIQUE (stix_id, modified, owner_org, content_hash)
 );
-CREATE INDEX stix_versions_stix_id ON stix_versions (stix_id, modified);
+-- Lookups by stix_id (and modified) use the unique key's prefix.
 CREATE INDEX stix_versions_type ON stix_versions (type, seq);
 CREATE INDEX stix_versions_owner ON stix_versions (owner_org, seq);
 
@@ -51,7 +51,7 @@ CREATE TABLE stix_refs (
     property    TEXT    NOT NULL, -- source_ref, target_ref, sighting_of_ref, object_refs, ...
     ref_id      TEXT    NOT NULL,
     PRIMARY KEY (version_seq, property, ref_id)
-);
+) WITHOUT ROWID; -- the key is the row: one b-tree, not two
 CREATE INDEX stix_refs_ref ON stix_refs (ref_id, property);
 
 -- Observables an index can use: those an indicator's pattern names (only
@@ -63,7 +63,7 @@ CREATE TABLE stix_observables (
     op          TEXT    NOT NULL, -- =, ISSUBSET, LIKE, ...
     value       TEXT    NOT NULL,
     PRIMARY KEY (version_seq, type, path, op, value)
-);
+) WITHOUT ROWID;
 CREATE INDEX stix_observables_value ON stix_observables (type, value);
 
 -- TAXII collections. A collection belongs to a community or an
@@ -92,7 +92,7 @@ CREATE TABLE collection_objects (
     version_seq   INTEGER NOT NULL REFERENCES stix_versions (seq) ON DELETE CASCADE,
     date_added    INTEGER NOT NULL,
     PRIMARY KEY (collection_id, version_seq)
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX collection_objects_added ON collection_objects (collection_id, date_added);
 
 -- Status resources of TAXII adds.

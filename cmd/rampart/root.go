@@ -52,6 +52,8 @@ RAMPART_DATA, --events-prefix is RAMPART_EVENTS_PREFIX. Flags win over variables
 		c.auditCmd(),
 		c.importCmd(),
 		c.inventoryCmd(),
+		c.kevCmd(),
+		c.cveCmd(),
 		c.peerCmd(),
 		c.taxiiCmd(),
 	)

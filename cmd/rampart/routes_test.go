@@ -57,6 +57,7 @@ func TestEveryRouteRejectsAnonymousAndCrossOrganizationCallers(t *testing.T) {
 	must(t, err)
 	victimToken, _ := newToken(t, d, s, victimUser.ID)
 	victimObject := shareVictimObject(t, d, s, victimUser)
+	victimNotification := shareVictimNotification(t, d, victimUser, victimObject)
 	_, attackerSecret := newToken(t, d, s, attacker.ID)
 
 	// Which of the victim's resources each path wildcard names.
@@ -82,6 +83,11 @@ func TestEveryRouteRejectsAnonymousAndCrossOrganizationCallers(t *testing.T) {
 		"/api/v1/peers/{id}": "0b0f5a38-3b2e-4b43-9a39-62f1a7e7f003",
 		// A webhook of the victim's organization.
 		"/api/v1/webhooks/{id}": shareVictimWebhook(t, d, victimUser),
+		// A notification of the victim's organization, and its
+		// notification webhook.
+		"/api/v1/notifications/{id}":          victimNotification,
+		"/notifications/{id}":                 victimNotification,
+		"/api/v1/notifications/webhooks/{id}": shareVictimNotifyWebhook(t, d, victimUser),
 	}
 	// Routes that may answer a caller from another organization, because
 	// what they show is redacted for it; they must still not show the
@@ -203,4 +209,32 @@ func shareVictimWebhook(t *testing.T, d *db.DB, u *identity.User) string {
 		return sharing.NewStore(d, events.NewOutbox(d, nil), access.Policy{}).CreateWebhook(context.Background(), tx, &h)
 	}))
 	return h.ID
+}
+
+// shareVictimNotification stores a notification of the victim's
+// organization about its own object.
+func shareVictimNotification(t *testing.T, d *db.DB, u *identity.User, stixID string) string {
+	t.Helper()
+	id := "0b0f5a38-3b2e-4b43-9a39-62f1a7e7f004"
+	must(t, d.Tx(context.Background(), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(context.Background(), `INSERT INTO notifications (id, org_id, item_id, stix_id, version_seq, object_type,
+			reason_kind, reason_key, reason, severity, tlp, title, created_at, updated_at)
+			SELECT $1, $2, v.id, v.stix_id, v.seq, v.type, 'indicator', 'k', 'r', 'high', v.tlp, 't', 1, 1 FROM stix_versions v WHERE v.stix_id = $3`,
+			id, u.OrgID, stixID)
+		return err
+	}))
+	return id
+}
+
+// shareVictimNotifyWebhook stores a notification webhook of the victim's
+// organization.
+func shareVictimNotifyWebhook(t *testing.T, d *db.DB, u *identity.User) string {
+	t.Helper()
+	id := "0b0f5a38-3b2e-4b43-9a39-62f1a7e7f005"
+	must(t, d.Tx(context.Background(), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(context.Background(), `INSERT INTO notification_webhooks (id, org_id, url, secret, created_at) VALUES ($1, $2, $3, $4, 1)`,
+			id, u.OrgID, "https://siem.mpl.example/notify", "whsec_x")
+		return err
+	}))
+	return id
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/rampart-project/rampart/internal/config"
 	"github.com/rampart-project/rampart/internal/demo"
 	"github.com/rampart-project/rampart/internal/federation"
+	"github.com/rampart-project/rampart/internal/notify"
 	"github.com/rampart-project/rampart/internal/patterns"
 	"github.com/rampart-project/rampart/internal/sharing"
 	taxiiserver "github.com/rampart-project/rampart/internal/taxii"
@@ -54,5 +55,5 @@ func (c *cli) serve(ctx context.Context) error {
 
 // builtinModules are the roadmap modules built so far.
 func builtinModules() []app.Module {
-	return []app.Module{accounts.New(), patterns.Module{}, sharing.New(), taxiiserver.New(taxiiserver.Options{}), federation.NewModule(federation.Options{})}
+	return []app.Module{accounts.New(), patterns.Module{}, sharing.New(), taxiiserver.New(taxiiserver.Options{}), federation.NewModule(federation.Options{}), notify.New(notify.Options{})}
 }

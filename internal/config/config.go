@@ -48,6 +48,14 @@ type Config struct {
 	OIDCClientSecret string
 	OIDCOrgClaim     string // the ID token claim whose value names the organization
 
+	// Notifications: the SMTP server e-mail goes through
+	// (smtp://user:pass@host:port, or smtps:// for TLS from the start;
+	// "" sends no e-mail), the From address, and how long an
+	// unacknowledged critical notification waits before it escalates.
+	SMTPURL       string
+	SMTPFrom      string
+	EscalateAfter time.Duration
+
 	LogLevel  string // debug, info, warn, error
 	LogFormat string // text or json
 
@@ -69,6 +77,8 @@ func Default() Config {
 		MaxBodyBytes:    32 << 20,
 		RequestTimeout:  60 * time.Second,
 		ShutdownTimeout: 20 * time.Second,
+		SMTPFrom:        "rampart@localhost",
+		EscalateAfter:   2 * time.Hour,
 	}
 }
 
@@ -337,6 +347,9 @@ func (c Config) Effective(sources map[string]string) []Setting {
 		{"oidc-client-id", c.OIDCClientID, from("oidc-client-id")},
 		{"oidc-client-secret", redactSecret(c.OIDCClientSecret), from("oidc-client-secret")},
 		{"oidc-org-claim", c.OIDCOrgClaim, from("oidc-org-claim")},
+		{"smtp-url", RedactURL(c.SMTPURL), from("smtp-url")},
+		{"smtp-from", c.SMTPFrom, from("smtp-from")},
+		{"escalate-after", c.EscalateAfter.String(), from("escalate-after")},
 		{"log-level", c.LogLevel, from("log-level")},
 		{"log-format", c.LogFormat, from("log-format")},
 		{"max-body", fmt.Sprint(c.MaxBodyBytes), from("max-body")},

@@ -31,6 +31,9 @@ func BindServe(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.OIDCClientID, "oidc-client-id", c.OIDCClientID, "OpenID Connect client id")
 	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", c.OIDCClientSecret, "OpenID Connect client secret (prefer RAMPART_OIDC_CLIENT_SECRET)")
 	fs.StringVar(&c.OIDCOrgClaim, "oidc-org-claim", c.OIDCOrgClaim, "ID token claim whose value is the user's organization, by name or id")
+	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "SMTP server for notification e-mail, smtp://user:pass@host:port (STARTTLS) or smtps://... (TLS); empty sends none")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "From address of notification e-mail")
+	fs.DurationVar(&c.EscalateAfter, "escalate-after", c.EscalateAfter, "how long an unacknowledged critical notification waits before it goes to the organization's next contact")
 }
 
 // EnvName is the environment variable that sets a flag: --events-prefix is

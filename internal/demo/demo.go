@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/rampart-project/rampart/internal/app"
+	"github.com/rampart-project/rampart/internal/notify"
 	"github.com/rampart-project/rampart/internal/platform/access"
 	"github.com/rampart-project/rampart/internal/platform/audit"
 	"github.com/rampart-project/rampart/internal/platform/db"
@@ -166,6 +167,9 @@ func Ensure(ctx context.Context, d *db.DB) ([]SignIn, error) {
 		}
 	}
 	if err := ensureSharing(ctx, d, s, ids); err != nil {
+		return nil, err
+	}
+	if err := ensureInventory(ctx, notify.NewStore(d), ids); err != nil {
 		return nil, err
 	}
 	return signIns, nil

@@ -1,6 +1,12 @@
 // Package notify holds what each organization tells Rampart about itself —
-// its inventory — and the matcher that says which organizations a piece of
-// threat intelligence concerns.
+// its inventory — the matcher that says which organizations a piece of
+// threat intelligence concerns, and the notifications module (Module) that
+// tells them: triggers on every stored object and inventory change
+// (trigger.go, module.go), severity (severity.go), the KEV and CVE
+// imports (kev.go), the inbox and its API, stream and pages (notification.go,
+// api.go, stream.go, pages.go), delivery by e-mail and webhook with the
+// flood rule (delivery.go) and escalation (escalation.go). docs/architecture.md
+// states the rules.
 //
 // # Inventory
 //

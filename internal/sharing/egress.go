@@ -21,6 +21,25 @@ func (v Version) Egress() (json.RawMessage, error) {
 	if v.TLPMarked || v.TLP == access.Clear && !v.hasMarkings() {
 		return v.Body, nil
 	}
+	if !v.hasMarkings() {
+		// The common case, and on every page of a TAXII listing: no
+		// markings at all. Appending the property before the closing
+		// brace is what Object.With does, without parsing the object.
+		if id, ok := stix.TLPMarkingID(strings.ToLower(string(v.TLP))); ok {
+			body := bytes.TrimRight(v.Body, " \t\r\n")
+			if n := len(body); n > 1 && body[n-1] == '}' {
+				out := make([]byte, 0, n+80)
+				out = append(out, body[:n-1]...)
+				if len(bytes.TrimSpace(body[1:n-1])) > 0 {
+					out = append(out, ',')
+				}
+				out = append(out, `"object_marking_refs":["`...)
+				out = append(out, id...)
+				out = append(out, `"]}`...)
+				return out, nil
+			}
+		}
+	}
 	obj, err := v.Object()
 	if err != nil {
 		return nil, fmt.Errorf("sharing: egress %s: %w", v.StixID, err)

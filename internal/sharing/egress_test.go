@@ -54,3 +54,26 @@ func TestEgressCarriesTheTLP(t *testing.T) {
 		})
 	}
 }
+
+// TestEgressFastPathAgreesWithParsing checks that the stored-bytes
+// shortcut of Version.Egress gives an object equal to the parsed route.
+func TestEgressFastPathAgreesWithParsing(t *testing.T) {
+	for _, tlp := range []access.TLP{access.Green, access.Amber, access.AmberStrict, access.Red} {
+		raw := indicator(id1, "2026-01-01T00:00:00.000Z", "192.0.2.1") + "\n"
+		v := sharing.Version{StixID: "indicator--" + id1, TLP: tlp, Body: []byte(raw)}
+		fast, err := v.Egress()
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := stix.ParseObject(fast)
+		if err != nil {
+			t.Fatalf("%s: fast path made invalid JSON: %v\n%s", tlp, err, fast)
+		}
+		if level, ok := stix.TLPOf(obj.ObjectMarkingRefs()); !ok || !strings.EqualFold(level, string(tlp)) {
+			t.Errorf("%s: fast path reads as %q", tlp, level)
+		}
+		if fs := stix.Validate(obj); stix.HasErrors(fs) {
+			t.Errorf("%s: %v", tlp, fs)
+		}
+	}
+}

@@ -30,15 +30,13 @@ type Object struct {
 // common holds the parsed common properties. Fields that fail to decode
 // stay zero; Validate reports why.
 type common struct {
-	typ, specVersion, id      string
-	created, modified         string
-	createdByRef, lang        string
-	revoked, hasRevoked       bool
-	confidence                int
-	hasConfidence             bool
-	labels, objectMarkingRefs []string
-	externalReferences        []ExternalReference
-	granularMarkings          []GranularMarking
+	typ, specVersion, id string
+	created, modified    string
+	createdByRef, lang   string
+	revoked, hasRevoked  bool
+	confidence           int
+	hasConfidence        bool
+	objectMarkingRefs    []string
 }
 
 // ExternalReference is an entry of external_references.

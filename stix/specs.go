@@ -143,7 +143,6 @@ var (
 	pBool    = propSpec{k: kBool}
 	pInt     = propSpec{k: kInt}
 	pUint    = propSpec{k: kInt, hasMin: true}
-	pFloat   = propSpec{k: kFloat}
 	pStrs    = propSpec{k: kStrings}
 	pKCP     = propSpec{k: kKillChain}
 	pHashes  = propSpec{k: kHashes}

@@ -24,7 +24,6 @@ var (
 		"organizational-gain", "personal-gain", "personal-satisfaction", "revenge", "unpredictable")
 	vAttackResourceLevel = newVocab("attack-resource-level-ov", false, "individual", "club", "contest", "team", "organization", "government")
 	vGroupingContext     = newVocab("grouping-context-ov", false, "suspicious-activity", "malware-analysis", "unspecified")
-	vHashingAlgorithm    = newVocab("hashing-algorithm-ov", false, "MD5", "SHA-1", "SHA-256", "SHA-512", "SHA3-256", "SHA3-512", "SSDEEP", "TLSH")
 	vIdentityClass       = newVocab("identity-class-ov", false, "individual", "group", "system", "organization", "class", "unknown")
 	vImplementationLang  = newVocab("implementation-language-ov", false, "applescript", "bash", "c", "c++", "c#", "go", "java",
 		"javascript", "lua", "objective-c", "perl", "php", "powershell", "python", "ruby", "scala", "swift", "typescript",
@@ -90,7 +89,6 @@ var (
 	eWindowsServiceType    = newVocab("windows-service-type-enum", true, "SERVICE_KERNEL_DRIVER", "SERVICE_FILE_SYSTEM_DRIVER", "SERVICE_WIN32_OWN_PROCESS", "SERVICE_WIN32_SHARE_PROCESS")
 	eWindowsServiceStatus  = newVocab("windows-service-status-enum", true, "SERVICE_CONTINUE_PENDING", "SERVICE_PAUSE_PENDING", "SERVICE_PAUSED", "SERVICE_RUNNING", "SERVICE_START_PENDING", "SERVICE_STOP_PENDING", "SERVICE_STOPPED")
 	eTLPLevel              = newVocab("TLP 1.0 level", true, "white", "green", "amber", "red")
-	eTLP2Level             = newVocab("TLP 2.0 level", true, "clear", "green", "amber", "amber+strict", "red")
 	vRelationshipType      = newVocab("relationship types of section 4 and 5", false, "derived-from", "duplicate-of", "related-to",
 		"delivers", "targets", "uses", "attributed-to", "originates-from", "investigates", "mitigates", "remediates",
 		"indicates", "based-on", "communicates-with", "consists-of", "controls", "has", "hosts", "owns", "authored-by",

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -69,7 +70,7 @@ func ParseCPE(s string) (CPE, error) {
 	var c CPE
 	if len(s) < len(cpePrefix) || !strings.EqualFold(s[:len(cpePrefix)], cpePrefix) {
 		if len(s) >= 5 && strings.EqualFold(s[:5], "cpe:/") {
-			return c, fmt.Errorf("a CPE 2.2 URI; write the CPE 2.3 formatted string cpe:2.3:part:vendor:product:version:...")
+			return c, errors.New("a CPE 2.2 URI; write the CPE 2.3 formatted string, cpe:2.3:part:vendor:product:version and so on")
 		}
 		return c, fmt.Errorf("not a CPE 2.3 formatted string (cpe:2.3:part:vendor:product:version:...)")
 	}

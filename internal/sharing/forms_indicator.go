@@ -104,7 +104,7 @@ func patternFor(value string) (string, error) {
 		v = "http" + v[4:]
 	}
 	if v == "" {
-		return "", errors.New("Type a value first.")
+		return "", errors.New("type a value first")
 	}
 	q := func(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'" }
 	if ip, err := netip.ParseAddr(v); err == nil {
@@ -145,5 +145,5 @@ func patternFor(value string) (string, error) {
 	if domainRe.MatchString(v) {
 		return "[domain-name:value = " + q(strings.TrimSuffix(strings.ToLower(v), ".")) + "]", nil
 	}
-	return "", fmt.Errorf("%q is not an IP address or network, a domain, a URL, an e-mail address or an MD5, SHA-1, SHA-256 or SHA-512 hash.", value)
+	return "", fmt.Errorf("%q is not an IP address or network, a domain, a URL, an e-mail address or an MD5, SHA-1, SHA-256 or SHA-512 hash", value)
 }

@@ -141,9 +141,9 @@ func TestWebhookDeliversSignedObjectsItsOrganizationMaySee(t *testing.T) {
 		e.share(e.analystA, share{tlp: access.Amber}, liveIndicator("own-amber"))
 		e.share(e.analystX, share{tlp: access.Clear}, liveIndicator("sentinel"))
 
-		got := rcv.waitNamed("sentinel")
+		rcv.waitNamed("sentinel")
 		time.Sleep(300 * time.Millisecond) // anything later would be out of order, and wrong
-		got = rcv.requests()
+		got := rcv.requests()
 		var gotNames []string
 		for _, r := range got {
 			gotNames = append(gotNames, r.name())

@@ -1,7 +1,6 @@
 package taxiiserver_test
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/rampart-project/rampart/internal/config"
@@ -97,12 +96,4 @@ func TestCollections(t *testing.T) {
 			t.Errorf("company's collections: %+v", cols)
 		}
 	})
-}
-
-// decode is json.Unmarshal for tests.
-func decode(t *testing.T, body string, v any) {
-	t.Helper()
-	if err := json.Unmarshal([]byte(body), v); err != nil {
-		t.Fatalf("%v\n%s", err, body)
-	}
 }

@@ -35,21 +35,7 @@ type versions struct {
 
 // getObjects is GET .../collections/{id}/objects/.
 func (m *Module) getObjects(w http.ResponseWriter, r *http.Request) {
-	page, q, ok := m.list(w, r, listObjects)
-	if !ok {
-		return
-	}
-	out := envelope{More: page.More, Next: m.next(q, page)}
-	for _, v := range page.Versions {
-		body, err := v.Egress()
-		if err != nil {
-			fail(w, r, err)
-			return
-		}
-		out.Objects = append(out.Objects, body)
-	}
-	dateHeaders(w, page.Versions)
-	writeResource(w, http.StatusOK, out)
+	m.writeEnvelope(w, r, listObjects)
 }
 
 // getManifest is GET .../collections/{id}/manifest/.
@@ -72,7 +58,13 @@ func (m *Module) getManifest(w http.ResponseWriter, r *http.Request) {
 // getObject is GET .../objects/{object}/: the versions of one object that
 // match[version] selects, the latest by default.
 func (m *Module) getObject(w http.ResponseWriter, r *http.Request) {
-	page, q, ok := m.list(w, r, listObject)
+	m.writeEnvelope(w, r, listObject)
+}
+
+// writeEnvelope answers with the envelope of the objects the request
+// selects, each as it may leave the instance (with its TLP marking).
+func (m *Module) writeEnvelope(w http.ResponseWriter, r *http.Request, kind listing) {
+	page, q, ok := m.list(w, r, kind)
 	if !ok {
 		return
 	}

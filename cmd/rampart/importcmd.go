@@ -175,11 +175,9 @@ func importSubmission(ctx context.Context, d *db.DB, ids *identity.Store, store 
 		if err != nil {
 			return sub, err
 		}
-		comms, err := orgCommunities(ctx, d, org.ID)
-		if err != nil {
+		if sub.Principal, err = ids.OrgPrincipal(ctx, org.ID, "cli"); err != nil {
 			return sub, err
 		}
-		sub.Principal = access.Principal{UserID: "cli", OrgID: org.ID, Communities: append([]string{access.AllMembers}, comms...)}
 	}
 	for _, name := range o.shareWith {
 		cm, err := ids.Community(ctx, name, access.Principal{Coordinator: true})
@@ -200,25 +198,6 @@ func importSubmission(ctx context.Context, d *db.DB, ids *identity.Store, store 
 		sub.Anonymous = coll.Anonymous
 	}
 	return sub, nil
-}
-
-// orgCommunities lists the communities an organization belongs to, for a
-// principal that acts as the organization rather than as one of its users.
-func orgCommunities(ctx context.Context, d *db.DB, orgID string) ([]string, error) {
-	rows, err := d.Reader().QueryContext(ctx, `SELECT community_id FROM community_members WHERE org_id = $1 ORDER BY community_id`, orgID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
 }
 
 // detectFormat looks at the content, not only the name.

@@ -261,11 +261,12 @@ func (c *cli) withTAXIIStore(ctx context.Context, org, collection string, fn fun
 		return err
 	}
 	defer d.Close()
-	o, err := identity.NewStore(d).OrgByName(ctx, org)
+	ids := identity.NewStore(d)
+	o, err := ids.OrgByName(ctx, org)
 	if err != nil {
 		return cliError(err)
 	}
-	p, err := federation.OrgPrincipal(ctx, d.Reader(), o.ID, "cli")
+	p, err := ids.OrgPrincipal(ctx, o.ID, "cli")
 	if err != nil {
 		return err
 	}

@@ -115,13 +115,12 @@ func (c *cli) ingestVulnerabilities(ctx context.Context, orgName string, objs []
 			return usageError{fmt.Errorf("there is no coordinator organization; name one with --org")}
 		}
 	}
-	comms, err := orgCommunities(ctx, d, org.ID)
+	principal, err := ids.OrgPrincipal(ctx, org.ID, "cli")
 	if err != nil {
 		return err
 	}
 	store := sharing.NewStore(d, events.NewOutbox(d, nil), access.Policy{PublicFeed: c.cfg.PublicFeed})
-	sub := sharing.Submission{Source: sharing.SourceImport, DefaultTLP: access.Clear, Actor: "cli",
-		Principal: access.Principal{UserID: "cli", OrgID: org.ID, Communities: append([]string{access.AllMembers}, comms...)}}
+	sub := sharing.Submission{Source: sharing.SourceImport, DefaultTLP: access.Clear, Actor: "cli", Principal: principal}
 	rep, err := store.Ingest(ctx, sub, objs)
 	if err != nil {
 		return cliError(err)

@@ -96,7 +96,7 @@ func (s *Service) push(ctx context.Context, p *Peer, res *Result) error {
 	if err != nil {
 		return err
 	}
-	owner, err := OrgPrincipal(ctx, s.db.Reader(), p.OwnerOrg, peerUser(p.ID))
+	owner, err := s.ids.OrgPrincipal(ctx, p.OwnerOrg, peerUser(p.ID))
 	if err != nil {
 		return err
 	}

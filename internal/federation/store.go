@@ -227,7 +227,7 @@ func (s *Service) resolve(ctx context.Context, p *Peer, in Input) error {
 		return err
 	}
 	p.LocalCollection = coll.ID
-	owner, err := OrgPrincipal(ctx, s.db.Reader(), p.OwnerOrg, peerUser(p.ID))
+	owner, err := s.ids.OrgPrincipal(ctx, p.OwnerOrg, peerUser(p.ID))
 	if err != nil {
 		return err
 	}
@@ -315,26 +315,6 @@ func changedFields(a, b Peer) []string {
 		out = []string{}
 	}
 	return out
-}
-
-// OrgPrincipal is an organization acting as itself rather than through
-// one of its users: userID labels what it creates (a peer's "peer:ID", the
-// command line's "cli"). It belongs to the organization's communities.
-func OrgPrincipal(ctx context.Context, q db.Querier, orgID, userID string) (access.Principal, error) {
-	p := access.Principal{UserID: userID, OrgID: orgID, Communities: []string{access.AllMembers}}
-	rows, err := q.QueryContext(ctx, `SELECT community_id FROM community_members WHERE org_id = $1 ORDER BY community_id`, orgID)
-	if err != nil {
-		return p, fmt.Errorf("federation: communities of %s: %w", orgID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return p, err
-		}
-		p.Communities = append(p.Communities, id)
-	}
-	return p, rows.Err()
 }
 
 // peerUser is the user id a peer's pulls are created by.

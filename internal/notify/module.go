@@ -196,11 +196,10 @@ func (o *orgPrincipals) get(ctx context.Context, orgID string) (access.Principal
 	if p, ok := o.by[orgID]; ok {
 		return p, nil
 	}
-	p, err := o.ids.Principal(ctx, &identity.User{OrgID: orgID})
+	p, err := o.ids.OrgPrincipal(ctx, orgID, "notify:"+orgID)
 	if err != nil {
 		return p, fmt.Errorf("notify: principal of %s: %w", orgID, err)
 	}
-	p.UserID, p.Coordinator = "notify:"+orgID, false
 	o.by[orgID] = p
 	return p, nil
 }

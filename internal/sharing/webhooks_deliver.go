@@ -149,12 +149,12 @@ func (d *webhookDeliverer) webhookPrincipal(ctx context.Context, h Webhook, byOr
 	p, ok := byOrg[h.OrgID]
 	if !ok {
 		var err error
-		if p, err = d.ids.Principal(ctx, &identity.User{OrgID: h.OrgID}); err != nil {
+		if p, err = d.ids.OrgPrincipal(ctx, h.OrgID, ""); err != nil {
 			return p, err
 		}
 		byOrg[h.OrgID] = p
 	}
-	p.UserID, p.Coordinator = "webhook:"+h.ID, false
+	p.UserID = "webhook:" + h.ID
 	return p, nil
 }
 

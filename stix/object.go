@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"time"
+	"unicode/utf8"
 )
 
 // Object is one STIX 2.1 object kept exactly as it was received.
@@ -272,6 +273,9 @@ func (o Object) String(name string) (s string, ok bool) {
 	if !present || len(v) == 0 || v[0] != '"' {
 		return "", false
 	}
+	if s, ok := plainString(v); ok {
+		return s, true
+	}
 	if json.Unmarshal(v, &s) != nil {
 		return "", false
 	}
@@ -461,4 +465,20 @@ func DecodeBundle(r io.Reader, fn func(index int, obj Object, err error) error) 
 		return b, fmt.Errorf("stix: bundle: type is %q, want \"bundle\"", b.Type)
 	}
 	return b, nil
+}
+
+// plainString returns the value of a JSON string without escapes, which
+// is most of them, without encoding/json's second pass over the bytes. raw
+// must be valid JSON (it comes from a parsed object); anything with an
+// escape or invalid UTF-8 (which encoding/json would replace) is left to
+// encoding/json.
+func plainString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') >= 0 || !utf8.Valid(body) {
+		return "", false
+	}
+	return string(body), true
 }

@@ -207,3 +207,22 @@ func TestCanonicalNumbers(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainStringAgreesWithEncodingJSON(t *testing.T) {
+	for _, in := range []string{`""`, `"a"`, `"Windows, Linux"`, `"é ü 日本"`, `"a\"b"`, `"\u00e9"`, `"tab\there"`, "\"\xff\"", `"x\\"`} {
+		var want string
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if got, ok := plainString([]byte(in)); ok && got != want {
+			t.Errorf("plainString(%q) = %q, encoding/json says %q", in, got, want)
+		}
+		o, err := ParseObject([]byte(`{"type":"x-test","id":"x-test--6ba7b810-9dad-11d1-80b4-00c04fd430c8","name":` + in + `}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := o.String("name"); got != want {
+			t.Errorf("String(name) of %q = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -110,6 +110,9 @@ func decodeValue(name string, raw []byte) (any, error) {
 		if name == "description" || (strings.HasPrefix(name, "x_") && !strings.HasSuffix(name, "_bin") && !strings.HasSuffix(name, "_hex")) {
 			return "", nil
 		}
+		if s, ok := plainString(raw); ok {
+			return s, nil
+		}
 		var s string
 		err := json.Unmarshal(raw, &s)
 		return s, err
@@ -122,6 +125,25 @@ func decodeValue(name string, raw []byte) (any, error) {
 	case c == '-' || c >= '0' && c <= '9':
 		return json.Number(raw), nil
 	}
+	if strings.HasPrefix(name, "x_") && !strings.HasSuffix(name, "_bin") && !strings.HasSuffix(name, "_hex") {
+		// Custom lists and objects are only checked for emptiness, and
+		// only walked by a granular marking's selector: ATT&CK has a dozen
+		// per object, and decoding them was a third of validating.
+		return lazyJSON(raw), nil
+	}
+	return decodeAny(raw)
+}
+
+// lazyJSON is a custom list or object left undecoded until something
+// needs to look inside it.
+type lazyJSON []byte
+
+func (l lazyJSON) decode() any {
+	v, _ := decodeAny(l)
+	return v
+}
+
+func decodeAny(raw []byte) (any, error) {
 	var val any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -342,6 +364,12 @@ func (v *validator) custom(name string, val any, wantPrefix bool) {
 	case strings.HasSuffix(name, "_hex"):
 		v.prop(name, val, propSpec{k: kHex})
 	}
+	if lz, ok := val.(lazyJSON); ok {
+		val = nil
+		if t := bytes.TrimSpace(lz); len(t) > 0 && t[0] == '[' && len(bytes.TrimSpace(t[1:len(t)-1])) == 0 {
+			val = []any{}
+		}
+	}
 	if l, ok := val.([]any); ok && len(l) == 0 {
 		v.errf(name, "lists must not be empty; omit the property instead")
 	}
@@ -360,7 +388,7 @@ func show(val any) string {
 }
 
 func jsonType(val any) string {
-	switch val.(type) {
+	switch t := val.(type) {
 	case nil:
 		return "null"
 	case bool:
@@ -373,6 +401,8 @@ func jsonType(val any) string {
 		return "a list"
 	case map[string]any:
 		return "an object"
+	case lazyJSON:
+		return jsonType(t.decode())
 	}
 	return fmt.Sprintf("%T", val)
 }
@@ -835,6 +865,9 @@ func (v *validator) resolveSelectors(m map[string]any) {
 func selectorResolves(m map[string]any, sel string) bool {
 	var cur any = m
 	for _, part := range strings.Split(sel, ".") {
+		if lz, ok := cur.(lazyJSON); ok {
+			cur = lz.decode()
+		}
 		if strings.HasPrefix(part, "[") {
 			n, err := strconv.Atoi(strings.Trim(part, "[]"))
 			l, ok := cur.([]any)
@@ -854,3 +887,6 @@ func selectorResolves(m map[string]any, sel string) bool {
 	}
 	return true
 }
+
+// MarshalJSON writes the value as it came, for messages that show it.
+func (l lazyJSON) MarshalJSON() ([]byte, error) { return l, nil }

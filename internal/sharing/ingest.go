@@ -224,6 +224,14 @@ func (s *Store) markingContext(ctx context.Context, sub Submission, objs []stix.
 		}
 	}
 	s.loadMarkingDefinitions(ctx, objs, defs)
+	// Only definitions that stand for a TLP level matter from here on;
+	// working that out once, not per object, matters on an import where
+	// every object carries the same copyright marking (ATT&CK).
+	for id, d := range defs {
+		if _, ok := stix.TLPOfMarking(d); !ok {
+			delete(defs, id)
+		}
+	}
 	defaultTLP := sub.DefaultTLP
 	if defaultTLP == "" && sub.Collection != nil {
 		defaultTLP = sub.Collection.DefaultTLP
@@ -425,10 +433,7 @@ func quotePathKey(k string) string {
 // describe derives a display name and the lower-case text searched.
 func describe(obj stix.Object) (name, search string) {
 	str := func(prop string) string {
-		var s string
-		if raw, ok := obj.Property(prop); ok {
-			_ = json.Unmarshal(raw, &s)
-		}
+		s, _ := obj.String(prop)
 		return s
 	}
 	name = str("name")
@@ -478,7 +483,11 @@ func describe(obj stix.Object) (name, search string) {
 	// The beginning of a description is what people search for; the whole
 	// of it would double the size of an ATT&CK import for little gain.
 	add(cutBytes(str("description"), 500))
-	for _, ref := range obj.ExternalReferences() {
+	var refs []struct {
+		ExternalID string `json:"external_id"`
+	}
+	_ = obj.Decode("external_references", &refs)
+	for _, ref := range refs {
 		add(ref.ExternalID)
 	}
 	var aliases []string
@@ -519,13 +528,15 @@ func firstNonEmpty(ss ...string) string {
 }
 
 // references lists the top-level _ref and _refs properties, except the
-// ubiquitous created_by_ref and marking refs, which would only bloat the
-// index.
+// marking refs and those naming who made the object (created_by_ref and
+// custom ones such as ATT&CK's x_mitre_modified_by_ref): nearly every
+// object has them, all pointing at a few identities, and they were a third
+// of an ATT&CK import's index rows for a lookup nobody makes.
 func references(obj stix.Object) [][2]string {
 	var out [][2]string
 	seen := map[[2]string]bool{}
 	for _, prop := range obj.PropertyNames() {
-		if prop == "created_by_ref" || prop == "object_marking_refs" {
+		if prop == "object_marking_refs" || strings.HasSuffix(prop, "_by_ref") {
 			continue
 		}
 		raw, _ := obj.Property(prop)
@@ -565,7 +576,10 @@ type existingRow struct {
 	hash  string
 }
 
-// storeBatch writes one batch in one transaction.
+// storeBatch writes one batch in one transaction: it decides what each
+// version is (new, stored already, or a conflicting copy) under the clock,
+// hands the new ones their seqs from it, and writes them with multi-row
+// inserts (decision 22).
 func (s *Store) storeBatch(ctx context.Context, sub Submission, batch []prepared, out []Outcome) error {
 	return s.outbox.Tx(ctx, func(tx *sql.Tx) error {
 		// Take the clock first: from here on this transaction is the
@@ -583,49 +597,75 @@ func (s *Store) storeBatch(ctx context.Context, sub Submission, batch []prepared
 		if sub.Collection != nil {
 			coll = sub.Collection.ID
 		}
-		var added []AddedObject
-		var stmts statements
-		defer stmts.close()
-		if err := stmts.prepare(ctx, tx); err != nil {
+		owner, createdBy := sub.Principal.OrgID, sub.Principal.UserID
+		if createdBy == "" {
+			createdBy = "system"
+		}
+
+		// Decide. A new version gets a negative placeholder -(k+1), k its
+		// place among the batch's new versions, until the clock gives seqs.
+		seqs := make([]int64, len(batch))
+		statuses := make([]string, len(batch))
+		fresh := int64(0)
+		for i := range batch {
+			p := &batch[i]
+			statuses[i], seqs[i] = decide(sub, owner, p, existing)
+			if statuses[i] == StatusAdded {
+				fresh++
+				seqs[i] = -fresh
+				key := existingKey{p.obj.ID(), p.version}
+				existing[key] = append(existing[key], existingRow{seq: seqs[i], owner: owner, hash: p.hash})
+			}
+		}
+		base, err := reserveSeqs(ctx, tx, fresh)
+		if err != nil {
 			return err
 		}
+
+		var added []AddedObject
+		st := statements{engine: s.db.Engine()}
+		defer st.close()
 		for i := range batch {
 			p := &batch[i]
 			o := &out[p.idx]
 			at := first + int64(i)
-			seq, status, fresh, err := s.storeOne(ctx, tx, &stmts, sub, p, existing, at)
-			if err != nil {
-				return err
-			}
+			status, seq := statuses[i], seqs[i]
 			if status == StatusRejected {
 				o.Status = StatusRejected
 				o.Errors = append(o.Errors, fmt.Sprintf("a different object with this id and version (%s) is stored already; a changed object needs a later modified timestamp", p.raw))
 				continue
 			}
-			o.Status, o.seq = status, seq
-			collected := false
-			if coll != "" {
-				res, err := stmts.collect.ExecContext(ctx, coll, seq, at)
-				if err != nil {
-					return fmt.Errorf("sharing: add to collection: %w", err)
-				}
-				n, _ := res.RowsAffected()
-				collected = n > 0
+			local := seq < 0 // new in this batch: the first copy is collected, not this one
+			if local {
+				seq = base - seq - 1
 			}
-			if status == StatusAdded || collected {
-				ev := fresh
-				if status != StatusAdded {
-					if ev, err = s.addedObject(ctx, tx, seq); err != nil {
-						return err
-					}
-				}
-				if collected {
+			o.Status, o.seq = status, seq
+			if status == StatusAdded {
+				ev := st.addVersion(sub, p, seq, at, owner, createdBy)
+				if coll != "" {
+					st.collectRows = append(st.collectRows, coll, seq, at)
 					ev.Collections = []string{coll}
 				}
 				added = append(added, ev)
+				continue
+			}
+			if coll == "" || local {
+				continue
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO collection_objects (collection_id, version_seq, date_added) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, coll, seq, at)
+			if err != nil {
+				return fmt.Errorf("sharing: add to collection: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				ev, err := s.addedObject(ctx, tx, seq)
+				if err != nil {
+					return err
+				}
+				ev.Collections = []string{coll}
+				added = append(added, ev)
 			}
 		}
-		if err := stmts.flushRows(ctx, tx); err != nil {
+		if err := st.flush(ctx, tx); err != nil {
 			return err
 		}
 		if len(added) == 0 {
@@ -662,6 +702,19 @@ func (s *Store) storeBatch(ctx context.Context, sub Submission, batch []prepared
 	})
 }
 
+// reserveSeqs hands out n seqs from the clock row, which the transaction
+// holds already, and returns the first.
+func reserveSeqs(ctx context.Context, tx *sql.Tx, n int64) (int64, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	var last int64
+	if err := tx.QueryRowContext(ctx, `UPDATE sharing_clock SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq`, n).Scan(&last); err != nil {
+		return 0, fmt.Errorf("sharing: clock: %w", err)
+	}
+	return last - n + 1, nil
+}
+
 func (s *Store) existing(ctx context.Context, tx *sql.Tx, batch []prepared) (map[existingKey][]existingRow, error) {
 	ids := make([]string, 0, len(batch))
 	for _, p := range batch {
@@ -694,37 +747,40 @@ func (s *Store) existing(ctx context.Context, tx *sql.Tx, batch []prepared) (map
 	return out, nil
 }
 
-// storeOne stores one prepared version unless it is there already.
-func (s *Store) storeOne(ctx context.Context, tx *sql.Tx, st *statements, sub Submission, p *prepared, existing map[existingKey][]existingRow, at int64) (int64, string, AddedObject, error) {
+// decide says what becomes of one prepared version: unchanged (with the
+// seq of the stored copy), rejected (the same owner stored different
+// content under this id and version), or added.
+func decide(sub Submission, owner string, p *prepared, existing map[existingKey][]existingRow) (string, int64) {
 	key := existingKey{p.obj.ID(), p.version}
-	owner, createdBy := sub.Principal.OrgID, sub.Principal.UserID
-	if createdBy == "" {
-		createdBy = "system"
-	}
 	for _, r := range existing[key] {
 		if r.hash == p.hash && (r.owner == owner || sub.SkipKnown) {
-			return r.seq, StatusUnchanged, AddedObject{}, nil
+			return StatusUnchanged, r.seq
 		}
 	}
 	if !stix.IsSCO(p.obj.Type()) && p.raw != "" {
 		for _, r := range existing[key] {
 			if r.owner == owner && r.hash != p.hash {
-				return 0, StatusRejected, AddedObject{}, nil
+				return StatusRejected, 0
 			}
 		}
 	}
+	return StatusAdded, 0
+}
+
+// newVersionColumns are the columns of a stix_versions row as addVersion
+// gathers them.
+const newVersionColumns = `stix_versions (seq, id, stix_id, type, spec_version, created, modified, version_raw,
+	revoked, owner_org, created_by, tlp, anonymous, source, source_peer, content_hash, body, name, search_text, valid_from,
+	valid_until, confidence, added_at, tlp_marked)`
+
+const newVersionWidth = 24
+
+// addVersion gathers the rows of one new version and returns its event.
+func (st *statements) addVersion(sub Submission, p *prepared, seq, at int64, owner, createdBy string) AddedObject {
 	itemID := newID()
-	var seq int64
-	anon := 0
-	if sub.Anonymous {
-		anon = 1
-	}
-	if err := st.insert.QueryRowContext(ctx, itemID, p.obj.ID(), p.obj.Type(), specVersion(p.obj), p.created, p.version, p.raw,
-		boolInt(p.obj.Revoked()), owner, createdBy, string(p.tlp), anon, sub.Source, sub.SourcePeer, p.hash, mustJSON(p.obj),
-		p.name, p.search, p.from, p.until, p.conf, at, boolInt(p.marked || p.obj.Type() == "marking-definition")).Scan(&seq); err != nil {
-		return 0, "", AddedObject{}, fmt.Errorf("sharing: insert %s: %w", p.obj.ID(), err)
-	}
-	existing[key] = append(existing[key], existingRow{seq: seq, owner: owner, hash: p.hash})
+	st.versionRows = append(st.versionRows, seq, itemID, p.obj.ID(), p.obj.Type(), specVersion(p.obj), p.created, p.version, p.raw,
+		boolInt(p.obj.Revoked()), owner, createdBy, string(p.tlp), boolInt(sub.Anonymous), sub.Source, sub.SourcePeer, p.hash, mustJSON(p.obj),
+		p.name, p.search, p.from, p.until, p.conf, at, boolInt(p.marked || p.obj.Type() == "marking-definition"))
 	for _, r := range p.refs {
 		st.refRows = append(st.refRows, seq, r[0], r[1])
 	}
@@ -732,13 +788,17 @@ func (s *Store) storeOne(ctx context.Context, tx *sql.Tx, st *statements, sub Su
 		st.obsRows = append(st.obsRows, seq, o.typ, o.path, o.op, o.value)
 	}
 	grants := audienceFor(sub, p.tlp)
-	if err := access.AddGrants(ctx, tx, itemID, grants); err != nil {
-		return 0, "", AddedObject{}, err
+	for _, g := range grants {
+		var ext any
+		if g.ExtendedBy != "" {
+			ext = g.ExtendedBy
+		}
+		st.grantRows = append(st.grantRows, itemID, string(g.Kind), g.ID, ext)
 	}
-	return seq, StatusAdded, AddedObject{
+	return AddedObject{
 		Seq: seq, ItemID: itemID, StixID: p.obj.ID(), Type: p.obj.Type(), TLP: p.tlp, OwnerOrg: owner, CreatedBy: createdBy,
 		Anonymous: sub.Anonymous, Source: sub.Source, SourcePeer: sub.SourcePeer, Audience: grants, Stored: true,
-	}, nil
+	}
 }
 
 // audienceFor turns the submission's audience into the grants that count
@@ -812,36 +872,50 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// statements are the inserts of a batch, prepared once per transaction.
-// References and observables are gathered and written with multi-row
-// inserts at the end: an ATT&CK import has two references per object, and
-// one statement per row would cost more than the objects themselves.
+// statements gather the rows of a batch's new versions, which flush writes
+// with multi-row inserts: one statement per row would cost more than the
+// objects themselves (an ATT&CK import has two references per object).
 type statements struct {
-	insert, collect  *sql.Stmt
-	refRows, obsRows []any
-	bulk             map[string]*sql.Stmt
+	engine                                                db.Engine
+	versionRows, refRows, obsRows, grantRows, collectRows []any
+	bulk                                                  map[string]*sql.Stmt
 }
 
-// flushRows writes the gathered references and observables.
-func (st *statements) flushRows(ctx context.Context, tx *sql.Tx) error {
-	if err := st.insertRows(ctx, tx, "stix_refs (version_seq, property, ref_id)", 3, st.refRows); err != nil {
+// flush writes the gathered rows, the versions first: the others refer
+// to them.
+func (st *statements) flush(ctx context.Context, tx *sql.Tx) error {
+	if err := st.insertRows(ctx, tx, newVersionColumns, newVersionWidth, st.versionRows, ""); err != nil {
+		return fmt.Errorf("sharing: insert versions: %w", err)
+	}
+	if err := st.insertRows(ctx, tx, "stix_refs (version_seq, property, ref_id)", 3, st.refRows, onConflictSkip); err != nil {
 		return fmt.Errorf("sharing: insert references: %w", err)
 	}
-	if err := st.insertRows(ctx, tx, "stix_observables (version_seq, type, path, op, value)", 5, st.obsRows); err != nil {
+	if err := st.insertRows(ctx, tx, "stix_observables (version_seq, type, path, op, value)", 5, st.obsRows, onConflictSkip); err != nil {
 		return fmt.Errorf("sharing: insert observables: %w", err)
 	}
-	st.refRows, st.obsRows = st.refRows[:0], st.obsRows[:0]
+	if err := st.insertRows(ctx, tx, "item_audience (item_id, grantee_kind, grantee_id, extended_by)", 4, st.grantRows, onConflictSkip); err != nil {
+		return fmt.Errorf("sharing: insert audience: %w", err)
+	}
+	if err := st.insertRows(ctx, tx, "collection_objects (collection_id, version_seq, date_added)", 3, st.collectRows, onConflictSkip); err != nil {
+		return fmt.Errorf("sharing: add to collection: %w", err)
+	}
+	st.versionRows, st.refRows, st.obsRows, st.grantRows, st.collectRows = nil, nil, nil, nil, nil
 	return nil
 }
 
+// onConflictSkip makes a multi-row insert skip rows that are there
+// already (references and grants are sets). Versions have no such clause:
+// a conflict there would be a bug, and must not lose the row silently.
+const onConflictSkip = " ON CONFLICT DO NOTHING"
+
 // bulkRows is how many rows one multi-row insert writes: well under both
-// engines' limits on parameters, and few enough statements per batch that
-// preparing them is cheap.
+// engines' limits on parameters (200 rows of versions are 4,800), and few
+// enough statements per batch that preparing them is cheap.
 const bulkRows = 200
 
 // insertRows inserts values, width per row, bulkRows rows per statement;
-// the full-size statement is prepared once per transaction.
-func (st *statements) insertRows(ctx context.Context, tx *sql.Tx, table string, width int, values []any) error {
+// each statement shape is prepared once per transaction.
+func (st *statements) insertRows(ctx context.Context, tx *sql.Tx, table string, width int, values []any, suffix string) error {
 	for start := 0; start < len(values); start += bulkRows * width {
 		chunk := values[start:min(start+bulkRows*width, len(values))]
 		rows := len(chunk) / width
@@ -859,11 +933,17 @@ func (st *statements) insertRows(ctx context.Context, tx *sql.Tx, table string, 
 					if c > 0 {
 						b.WriteByte(',')
 					}
-					fmt.Fprintf(&b, "$%d", r*width+c+1)
+					if st.engine == db.SQLite {
+						// Positional: SQLite looks each $N up by name in a
+						// list, quadratic in a statement of thousands.
+						b.WriteByte('?')
+					} else {
+						fmt.Fprintf(&b, "$%d", r*width+c+1)
+					}
 				}
 				b.WriteByte(')')
 			}
-			b.WriteString(" ON CONFLICT DO NOTHING")
+			b.WriteString(suffix)
 			var err error
 			if stmt, err = tx.PrepareContext(ctx, b.String()); err != nil {
 				return err
@@ -880,26 +960,7 @@ func (st *statements) insertRows(ctx context.Context, tx *sql.Tx, table string, 
 	return nil
 }
 
-func (st *statements) prepare(ctx context.Context, tx *sql.Tx) error {
-	var err error
-	if st.insert, err = tx.PrepareContext(ctx, `INSERT INTO stix_versions (id, stix_id, type, spec_version, created, modified, version_raw,
-		revoked, owner_org, created_by, tlp, anonymous, source, source_peer, content_hash, body, name, search_text, valid_from,
-		valid_until, confidence, added_at, tlp_marked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-		$19, $20, $21, $22, $23) RETURNING seq`); err != nil {
-		return fmt.Errorf("sharing: prepare: %w", err)
-	}
-	if st.collect, err = tx.PrepareContext(ctx, `INSERT INTO collection_objects (collection_id, version_seq, date_added) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`); err != nil {
-		return fmt.Errorf("sharing: prepare: %w", err)
-	}
-	return nil
-}
-
 func (st *statements) close() {
-	for _, s := range []*sql.Stmt{st.insert, st.collect} {
-		if s != nil {
-			s.Close()
-		}
-	}
 	for _, s := range st.bulk {
 		s.Close()
 	}

@@ -57,8 +57,11 @@ type DB struct {
 	engine Engine
 	read   *sql.DB // reads; on PostgreSQL the same pool as write
 	write  *sql.DB
-	where  string // for messages: a path or a redacted URL
-	logger *slog.Logger
+	// checkpoints copies SQLite's WAL into the database file; nil on
+	// PostgreSQL.
+	checkpoints *checkpointer
+	where       string // for messages: a path or a redacted URL
+	logger      *slog.Logger
 }
 
 // Open opens the database and checks that it answers. It does not migrate.
@@ -77,7 +80,16 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	}
 }
 
-func sqliteDSN(path string, writer bool) string {
+// The connections of an SQLite database.
+type sqliteRole int
+
+const (
+	readerConn sqliteRole = iota
+	writerConn
+	checkpointConn
+)
+
+func sqliteDSN(path string, role sqliteRole) string {
 	q := url.Values{}
 	for _, p := range []string{
 		"busy_timeout(10000)",
@@ -95,10 +107,12 @@ func sqliteDSN(path string, writer bool) string {
 	} {
 		q.Add("_pragma", p)
 	}
-	if writer {
+	switch role {
+	case writerConn:
 		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "wal_autocheckpoint(0)") // see checkpoint.go
 		q.Set("_txlock", "immediate")
-	} else {
+	case readerConn:
 		q.Add("_pragma", "query_only(1)")
 	}
 	return "file:" + path + "?" + q.Encode()
@@ -111,7 +125,7 @@ func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*DB, err
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
-	write, err := sql.Open("sqlite", sqliteDSN(path, true))
+	write, err := sql.Open("sqlite", sqliteDSN(path, writerConn))
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
@@ -123,7 +137,7 @@ func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*DB, err
 		write.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite", sqliteDSN(path, false))
+	read, err := sql.Open("sqlite", sqliteDSN(path, readerConn))
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
@@ -136,7 +150,13 @@ func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*DB, err
 		read.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
-	return &DB{engine: SQLite, read: read, write: write, where: path, logger: logger}, nil
+	cp, err := startCheckpointer(path)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	return &DB{engine: SQLite, read: read, write: write, checkpoints: cp, where: path, logger: logger}, nil
 }
 
 func openPostgres(ctx context.Context, rawURL string, logger *slog.Logger) (*DB, error) {
@@ -207,9 +227,12 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes the pools.
 func (d *DB) Close() error {
-	err := d.write.Close()
+	err := d.read.Close()
 	if d.read != d.write {
-		err = errors.Join(err, d.read.Close())
+		err = errors.Join(err, d.write.Close())
+	}
+	if d.checkpoints != nil {
+		err = errors.Join(err, d.checkpoints.close())
 	}
 	return err
 }

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
@@ -112,24 +113,32 @@ func (m *Module) apiPutPreference(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
+	p, err := m.setPreference(r, p)
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, p)
+}
+
+// setPreference validates and saves the caller's preference, audited; the
+// API and the settings page share it.
+func (m *Module) setPreference(r *http.Request, p Preference) (Preference, error) {
 	if p.MinSeverity == "" {
 		p.MinSeverity = SeverityLow
 	}
 	if _, err := ParseSeverity(string(p.MinSeverity)); err != nil {
-		web.WriteError(w, r, err)
-		return
+		return p, errs.E(errs.Invalid, "min_severity: %q is not one of low, medium, high, critical.", p.MinSeverity)
 	}
 	if p.Mode == "" {
 		p.Mode = "immediate"
 	}
 	if p.Mode != "immediate" && p.Mode != "digest" {
-		web.WriteError(w, r, errs.E(errs.Invalid, "mode: %q is not immediate or digest.", p.Mode))
-		return
+		return p, errs.E(errs.Invalid, "mode: %q is not immediate or digest.", p.Mode)
 	}
 	for _, c := range p.Channels {
 		if c != ChannelEmail {
-			web.WriteError(w, r, errs.E(errs.Invalid, "channels: %q is not a channel a user chooses (email; the inbox and the stream are always on).", c))
-			return
+			return p, errs.E(errs.Invalid, "channels: %q is not a channel a user chooses (email; the inbox and the stream are always on).", c)
 		}
 	}
 	if p.Channels == nil {
@@ -149,11 +158,7 @@ func (m *Module) apiPutPreference(w http.ResponseWriter, r *http.Request) {
 			Detail: map[string]any{"channels": p.Channels, "min_severity": p.MinSeverity, "mode": p.Mode}, RemoteAddr: a.RemoteAddr, RequestID: a.RequestID})
 		return err
 	})
-	if err != nil {
-		web.WriteError(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, p)
+	return p, err
 }
 
 // NotificationWebhook is an organization's receiver of notifications.
@@ -315,7 +320,7 @@ func (m *Module) overview(r *http.Request, object string) ([]EntityStatus, error
 	rows, err := m.k.DB.Reader().QueryContext(r.Context(), `SELECT `+prefixed("n", notificationColumns)+`,
 		(SELECT COUNT(*) FROM notification_deliveries d WHERE d.notification_id = n.id),
 		(SELECT COUNT(*) FROM notification_deliveries d WHERE d.notification_id = n.id AND d.status IN ('delivered', 'digest'))
-		FROM notifications n WHERE n.stix_id = $1 ORDER BY n.created_at`, object)
+		FROM notifications n WHERE n.stix_id = $1 OR (n.also_ids <> '' AND ' ' || n.also_ids || ' ' LIKE '% ' || $2 || ' %') ORDER BY n.created_at`, object, object)
 	if err != nil {
 		return nil, fmt.Errorf("notify: overview: %w", err)
 	}
@@ -381,18 +386,26 @@ type EscalationSetting struct {
 }
 
 func (m *Module) apiGetEscalation(w http.ResponseWriter, r *http.Request) {
-	c := caller(r)
+	s, err := m.escalationSetting(r.Context(), caller(r).User.OrgID)
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, s)
+}
+
+// escalationSetting is the organization's rule, or the instance's default.
+func (m *Module) escalationSetting(ctx context.Context, orgID string) (EscalationSetting, error) {
 	s := EscalationSetting{After: m.k.Config.EscalateAfter.String(), Enabled: true}
 	var after, enabled int64
-	err := m.k.DB.Reader().QueryRowContext(r.Context(), `SELECT after_us, enabled FROM notification_escalation WHERE org_id = $1`, c.User.OrgID).Scan(&after, &enabled)
+	err := m.k.DB.Reader().QueryRowContext(ctx, `SELECT after_us, enabled FROM notification_escalation WHERE org_id = $1`, orgID).Scan(&after, &enabled)
 	switch {
 	case err == nil:
 		s = EscalationSetting{After: (time.Duration(after) * time.Microsecond).String(), Enabled: enabled != 0}
 	case err != sql.ErrNoRows:
-		web.WriteError(w, r, fmt.Errorf("notify: escalation setting: %w", err))
-		return
+		return s, fmt.Errorf("notify: escalation setting: %w", err)
 	}
-	web.WriteJSON(w, http.StatusOK, s)
+	return s, nil
 }
 
 func (m *Module) apiPutEscalation(w http.ResponseWriter, r *http.Request) {
@@ -401,12 +414,22 @@ func (m *Module) apiPutEscalation(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
+	s, err := m.setEscalation(r, s)
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, s)
+}
+
+// setEscalation validates and saves the caller's organization's rule,
+// audited; the API and the settings page share it.
+func (m *Module) setEscalation(r *http.Request, s EscalationSetting) (EscalationSetting, error) {
 	after := m.k.Config.EscalateAfter
 	if s.After != "" {
 		d, err := time.ParseDuration(s.After)
 		if err != nil || d < time.Minute {
-			web.WriteError(w, r, errs.E(errs.Invalid, "after: %q is not a duration of a minute or more, such as 30m.", s.After))
-			return
+			return s, errs.E(errs.Invalid, "after: %q is not a duration of a minute or more, such as 30m.", s.After)
 		}
 		after = d
 	}
@@ -424,9 +447,5 @@ func (m *Module) apiPutEscalation(w http.ResponseWriter, r *http.Request) {
 			Detail: map[string]any{"after": after.String(), "enabled": s.Enabled}, RemoteAddr: a.RemoteAddr, RequestID: a.RequestID})
 		return err
 	})
-	if err != nil {
-		web.WriteError(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, EscalationSetting{After: after.String(), Enabled: s.Enabled})
+	return EscalationSetting{After: after.String(), Enabled: s.Enabled}, err
 }

@@ -225,7 +225,11 @@ func (m *Module) preference(ctx context.Context, userID string) (Preference, err
 	if err != nil {
 		return p, fmt.Errorf("notify: preference: %w", err)
 	}
-	return Preference{Channels: strings.Split(channels, ","), MinSeverity: Severity(minSev), Mode: mode}, nil
+	chans := []string{}
+	if channels != "" {
+		chans = strings.Split(channels, ",")
+	}
+	return Preference{Channels: chans, MinSeverity: Severity(minSev), Mode: mode}, nil
 }
 
 // sentSince counts the e-mail messages sent to an address since t: each

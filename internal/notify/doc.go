@@ -2,10 +2,17 @@
 // its inventory — the matcher that says which organizations a piece of
 // threat intelligence concerns, and the notifications module (Module) that
 // tells them: triggers on every stored object and inventory change
-// (trigger.go, module.go), severity (severity.go), the KEV and CVE
-// imports (kev.go), the inbox and its API, stream and pages (notification.go,
-// api.go, stream.go, pages.go), delivery by e-mail and webhook with the
-// flood rule (delivery.go) and escalation (escalation.go). docs/architecture.md
+// (trigger.go, module.go), STIX targets relationships (targets.go),
+// coordinator notices to a selection of organizations (notice.go,
+// notice_pages.go), severity (severity.go), the KEV and CVE imports
+// (kev.go; a KEV entry and a CVE record of one CVE merge into one
+// notification per software entry), the inbox and its API, stream and pages
+// (notification.go, api.go, stream.go, pages.go; a new version that no
+// longer concerns an organization withdraws its notification), the
+// settings page for preferences and escalation, delivery by e-mail and
+// webhook with the flood rule (delivery.go) and escalation (escalation.go).
+// Every process refreshes its matcher on every inventory change, through a
+// core NATS subscription besides the durable consumer. docs/architecture.md
 // states the rules.
 //
 // # Inventory

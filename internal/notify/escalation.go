@@ -47,7 +47,7 @@ func (m *Module) Escalate(ctx context.Context) (int, error) {
 	}
 	rows, err := m.k.DB.Reader().QueryContext(ctx, `SELECT `+prefixed("n", notificationColumns)+`, COALESCE(e.after_us, $1), COALESCE(e.enabled, 1)
 		FROM notifications n LEFT JOIN notification_escalation e ON e.org_id = n.org_id
-		WHERE n.severity = 'critical' AND n.state <> 'acknowledged' AND n.tlp <> 'RED'`, def.Microseconds())
+		WHERE n.severity = 'critical' AND n.state <> 'acknowledged' AND n.tlp <> 'RED' AND n.withdrawn_at = 0`, def.Microseconds())
 	if err != nil {
 		return 0, fmt.Errorf("notify: escalation candidates: %w", err)
 	}

@@ -4,13 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/rampart-project/rampart/internal/app"
 	"github.com/rampart-project/rampart/internal/platform/access"
@@ -59,6 +63,10 @@ type Module struct {
 	matcher *Matcher
 	wake    chan struct{}
 	client  *http.Client // for webhooks
+	// refreshMu makes each matcher refresh (read the inventory, then
+	// publish it) one step, so that of two refreshes of one organization
+	// the later one, which read the newer inventory, is the one that stays.
+	refreshMu sync.Mutex
 }
 
 // New returns the notifications module.
@@ -120,7 +128,7 @@ func (m *Module) Mount(ctx context.Context, k *app.Kernel) error {
 // escalation, until ctx ends.
 func (m *Module) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for _, w := range []func(context.Context){m.consume, m.deliverLoop, m.escalateLoop} {
+	for _, w := range []func(context.Context){m.consume, m.broadcastRefresh, m.deliverLoop, m.escalateLoop} {
 		wg.Add(1)
 		go func() { defer wg.Done(); w(ctx) }()
 	}
@@ -140,8 +148,10 @@ func (m *Module) wakeUp() {
 func (m *Module) consume(ctx context.Context) {
 	wait := time.Second
 	for {
-		c, err := m.k.Events.ConsumeTx(ctx, m.k.DB, events.ConsumerConfig{Name: matchConsumer,
-			Topics: []string{sharing.TopicObjectsAdded, TopicInventoryChanged}, MaxDeliver: 10}, m.onEvent)
+		// No topic filter: two filters need a NATS server of 2.10 or later
+		// (FilterSubjects), and the two topics share no wildcard; onEvent
+		// skips the other topics.
+		c, err := m.k.Events.ConsumeTx(ctx, m.k.DB, events.ConsumerConfig{Name: matchConsumer, MaxDeliver: 10}, m.onEvent)
 		if err == nil {
 			<-ctx.Done()
 			c.Stop()
@@ -167,7 +177,7 @@ func (m *Module) onEvent(ctx context.Context, tx *sql.Tx, e events.Event) error 
 		if err := e.Decode(&ev); err != nil {
 			return fmt.Errorf("notify: decode event %s: %w", e.ID, err)
 		}
-		if err := m.store.RefreshOrg(ctx, m.matcher, ev.OrgID); err != nil {
+		if err := m.refresh(ctx, ev.OrgID); err != nil {
 			return err
 		}
 		if ev.Added == 0 {
@@ -182,6 +192,40 @@ func (m *Module) onEvent(ctx context.Context, tx *sql.Tx, e events.Event) error 
 		return m.onAdded(ctx, tx, ev)
 	}
 	return nil
+}
+
+func (m *Module) refresh(ctx context.Context, orgID string) error {
+	m.refreshMu.Lock()
+	defer m.refreshMu.Unlock()
+	return m.store.RefreshOrg(ctx, m.matcher, orgID)
+}
+
+// broadcastRefresh keeps this process's matcher current on every replica.
+// The durable consumer hands each inventory event to one replica only; a
+// core NATS subscription to the same subject reaches every process, so
+// each refreshes its own matcher. It needs no acknowledgement: a refresh
+// reads the inventory as it is now, so a missed message is made good by
+// the next one, and a process that starts later loads every inventory in
+// Mount. The replica whose durable consumer handles the event refreshes
+// twice, which is harmless.
+func (m *Module) broadcastRefresh(ctx context.Context) {
+	nc := m.k.Events.JetStream().Conn()
+	sub, err := nc.Subscribe(m.k.Events.Subject(TopicInventoryChanged), func(msg *nats.Msg) {
+		var ev InventoryChanged
+		if err := json.Unmarshal(msg.Data, &ev); err != nil || ev.OrgID == "" {
+			m.logger.Warn("notify: undecodable inventory event", "err", err)
+			return
+		}
+		if err := m.refresh(ctx, ev.OrgID); err != nil && ctx.Err() == nil {
+			m.logger.Warn("notify: refresh matcher", "org_id", ev.OrgID, "err", err)
+		}
+	})
+	if err != nil {
+		m.logger.Warn("notify: no broadcast refresh of the matcher; other replicas' inventory changes reach this one only by its own consumer", "err", err)
+		return
+	}
+	<-ctx.Done()
+	_ = sub.Unsubscribe()
 }
 
 // orgPrincipals caches, for one event, each organization as the access
@@ -223,13 +267,27 @@ func (m *Module) onAdded(ctx context.Context, tx *sql.Tx, ev sharing.AddedEvent)
 			return fmt.Errorf("notify: read object: %w", err)
 		}
 		s.Revoked = revoked != 0
-		if orgs == nil && isTargeting(obj.Type) {
+		rerun := slices.Contains(targetSources, obj.Type) || obj.Type == "identity" || obj.Type == "location"
+		if orgs == nil && (isTargeting(obj.Type) || obj.Type == "relationship" || rerun) {
 			if orgs, err = m.k.Identity.Orgs(ctx); err != nil {
 				return err
 			}
 		}
-		if err := m.notify(ctx, tx, s, m.matcher, orgs, principals, now); err != nil {
+		if err := m.notify(ctx, tx, s, m.matcher, orgs, principals, now, true); err != nil {
 			return err
+		}
+		if rerun {
+			// A targets relationship may have arrived before its source or
+			// target: now that this one is here, evaluate it again.
+			rels, err := targetingRelationships(ctx, tx, obj.StixID)
+			if err != nil {
+				return err
+			}
+			for _, rel := range rels {
+				if err := m.notify(ctx, tx, rel, m.matcher, orgs, principals, now, false); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
@@ -245,12 +303,23 @@ func isTargeting(typ string) bool {
 }
 
 // notify evaluates one version and creates or updates the notification of
-// each organization it concerns that may see it.
-func (m *Module) notify(ctx context.Context, tx *sql.Tx, s subject, mt *Matcher, orgs []identity.Organization, principals *orgPrincipals, now time.Time) error {
-	cands, title, sev, err := evaluate(ctx, tx, s, mt, orgs, now)
-	if err != nil || len(cands) == 0 {
+// each organization it concerns that may see it. With withdrawOld (a new
+// version arriving, not retroactive matching), the notifications of older
+// versions that this one no longer supports are withdrawn.
+func (m *Module) notify(ctx context.Context, tx *sql.Tx, s subject, mt *Matcher, orgs []identity.Organization, principals *orgPrincipals, now time.Time, withdrawOld bool) error {
+	var cands []candidate
+	var title string
+	var sev Severity
+	var err error
+	if s.Type == "relationship" {
+		cands, title, sev, err = m.targets(ctx, s, orgs, principals, now)
+	} else {
+		cands, title, sev, err = evaluate(ctx, tx, s, mt, orgs, now)
+	}
+	if err != nil {
 		return err
 	}
+	keep := map[[2]string]bool{}
 	for _, c := range cands {
 		p, err := principals.get(ctx, c.OrgID)
 		if err != nil {
@@ -259,8 +328,10 @@ func (m *Module) notify(ctx context.Context, tx *sql.Tx, s subject, mt *Matcher,
 		if !m.k.Access.CanSee(p, s.Item) {
 			continue
 		}
+		keep[[2]string{c.OrgID, c.Key}] = true
 		n := Notification{OrgID: c.OrgID, ItemID: s.ItemID, StixID: s.StixID, VersionSeq: s.Seq, ObjectType: s.Type,
-			ReasonKind: c.Kind, ReasonKey: c.Key, Reason: c.Reason, Uncertain: c.Uncertain, Severity: sev, TLP: string(s.TLP), Title: title}
+			ReasonKind: c.Kind, ReasonKey: c.Key, Reason: c.Reason, Uncertain: c.Uncertain, Severity: sev, TLP: string(s.TLP), Title: title,
+			CVE: c.CVE, RequiredAction: c.Action, DueDate: c.Due}
 		created, err := upsert(ctx, tx, &n, now)
 		if err != nil {
 			return err
@@ -271,7 +342,22 @@ func (m *Module) notify(ctx context.Context, tx *sql.Tx, s subject, mt *Matcher,
 			}
 		}
 	}
-	return nil
+	if !withdrawOld {
+		return nil
+	}
+	return withdraw(ctx, tx, s.StixID, s.Seq, keep, withdrawnWhy(s, now), now)
+}
+
+// withdrawnWhy says, for the inbox, why a new version withdraws a
+// notification.
+func withdrawnWhy(s subject, now time.Time) string {
+	switch {
+	case s.Revoked:
+		return "Withdrawn: the " + s.Type + " was revoked."
+	case s.ValidUntil != 0 && s.ValidUntil <= db.Micros(now):
+		return "Withdrawn: the " + s.Type + "'s valid_until (" + db.FromMicros(s.ValidUntil).UTC().Format(time.RFC3339) + ") has passed."
+	}
+	return "Withdrawn: the new version of the " + s.Type + " no longer concerns your organization (it no longer matches its inventory or profile, or is no longer shared with it)."
 }
 
 // retroTypes are the object types retroactive matching reads.
@@ -322,7 +408,7 @@ func (m *Module) retro(ctx context.Context, tx *sql.Tx, orgID string) error {
 			if !v.ValidUntil.IsZero() {
 				s.ValidUntil = db.Micros(v.ValidUntil)
 			}
-			if err := m.notify(ctx, tx, s, mt, nil, principals, now); err != nil {
+			if err := m.notify(ctx, tx, s, mt, nil, principals, now, false); err != nil {
 				return err
 			}
 		}

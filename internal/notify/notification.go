@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,6 +63,7 @@ const (
 	ReasonVulnerability = "vulnerability" // a vulnerability affects the organization's software
 	ReasonTargeting     = "targeting"     // a threat object names the organization's sector or region
 	ReasonSighting      = "sighting"      // something was seen in the organization's networks
+	ReasonNotice        = "notice"        // a coordinator addressed a notice to a selection the organization is in
 )
 
 // Notification tells one organization that one object concerns it, and why.
@@ -88,19 +90,38 @@ type Notification struct {
 	AckNote         string    `json:"acknowledgement_note,omitempty"`
 	EscalationLevel int       `json:"escalation_level"`
 	EscalatedAt     time.Time `json:"escalated_at,omitzero"`
+	// Withdrawn is set when a newer version of the object no longer
+	// concerns the organization (revoked, expired, no longer matching):
+	// the row stays, saying so, rather than vanishing or misleading.
+	Withdrawn       bool      `json:"withdrawn"`
+	WithdrawnAt     time.Time `json:"withdrawn_at,omitzero"`
+	WithdrawnReason string    `json:"withdrawn_reason,omitempty"`
+	// CVE, for a vulnerability, is the key that merges the KEV entry and
+	// the CVE record of one CVE into this one row; AlsoObjects are the
+	// objects merged in besides StixID.
+	CVE            string   `json:"cve,omitempty"`
+	AlsoObjects    []string `json:"also_object_ids,omitempty"`
+	RequiredAction string   `json:"required_action,omitempty"` // from KEV
+	DueDate        string   `json:"due_date,omitempty"`        // from KEV
 }
 
 const notificationColumns = `id, org_id, item_id, stix_id, version_seq, object_type, reason_kind, reason_key, reason, uncertain,
-	severity, tlp, title, created_at, updated_at, state, read_at, ack_by, ack_at, ack_note, escalation_level, escalated_at`
+	severity, tlp, title, created_at, updated_at, state, read_at, ack_by, ack_at, ack_note, escalation_level, escalated_at,
+	withdrawn_at, withdrawn_reason, cve, also_ids, required_action, due_date`
 
 func scanNotification(sc interface{ Scan(...any) error }) (Notification, error) {
 	var n Notification
-	var uncertain, created, updated, readAt, ackAt, escAt int64
-	var sev string
+	var uncertain, created, updated, readAt, ackAt, escAt, wdAt int64
+	var sev, also string
 	err := sc.Scan(&n.ID, &n.OrgID, &n.ItemID, &n.StixID, &n.VersionSeq, &n.ObjectType, &n.ReasonKind, &n.ReasonKey, &n.Reason, &uncertain,
-		&sev, &n.TLP, &n.Title, &created, &updated, &n.State, &readAt, &n.AckBy, &ackAt, &n.AckNote, &n.EscalationLevel, &escAt)
+		&sev, &n.TLP, &n.Title, &created, &updated, &n.State, &readAt, &n.AckBy, &ackAt, &n.AckNote, &n.EscalationLevel, &escAt,
+		&wdAt, &n.WithdrawnReason, &n.CVE, &also, &n.RequiredAction, &n.DueDate)
 	if err != nil {
 		return n, err
+	}
+	n.Withdrawn, n.WithdrawnAt = wdAt != 0, fromMicros(wdAt)
+	if also != "" {
+		n.AlsoObjects = strings.Fields(also)
 	}
 	n.Uncertain, n.Severity = uncertain != 0, Severity(sev)
 	n.CreatedAt, n.UpdatedAt = db.FromMicros(created), db.FromMicros(updated)
@@ -136,20 +157,27 @@ func boolInt(b bool) int {
 // reports whether a row was created, so that only new notifications are
 // delivered: a new version of an object updates the inbox, it does not
 // send the e-mail again. A version older than or equal to the stored one
-// changes nothing, which makes retroactive matching idempotent.
+// changes nothing, which makes retroactive matching idempotent. A
+// matching version also lifts a withdrawal.
+//
+// A vulnerability with a CVE id (n.CVE) first looks for the row of another
+// object about the same CVE and software entry — the KEV entry and the
+// CVE record are two objects — and merges into it (merge).
 func upsert(ctx context.Context, tx *sql.Tx, n *Notification, now time.Time) (created bool, err error) {
 	n.ID = newID()
 	us := db.Micros(now)
-	var id string
+	var id, stixID string
 	var stored int64
-	err = tx.QueryRowContext(ctx, `SELECT id, version_seq FROM notifications WHERE org_id = $1 AND stix_id = $2 AND reason_key = $3`,
-		n.OrgID, n.StixID, n.ReasonKey).Scan(&id, &stored)
+	err = tx.QueryRowContext(ctx, `SELECT id, stix_id, version_seq FROM notifications WHERE org_id = $1 AND reason_key = $2
+		AND (stix_id = $3 OR ($4 <> '' AND cve = $4)) ORDER BY CASE WHEN stix_id = $3 THEN 0 ELSE 1 END, created_at LIMIT 1`,
+		n.OrgID, n.ReasonKey, n.StixID, n.CVE).Scan(&id, &stixID, &stored)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		_, err = tx.ExecContext(ctx, `INSERT INTO notifications (id, org_id, item_id, stix_id, version_seq, object_type, reason_kind, reason_key,
-			reason, uncertain, severity, tlp, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)`,
+			reason, uncertain, severity, tlp, title, created_at, updated_at, cve, required_action, due_date)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17)`,
 			n.ID, n.OrgID, n.ItemID, n.StixID, n.VersionSeq, n.ObjectType, n.ReasonKind, n.ReasonKey, n.Reason, boolInt(n.Uncertain),
-			string(n.Severity), n.TLP, n.Title, us)
+			string(n.Severity), n.TLP, n.Title, us, n.CVE, n.RequiredAction, n.DueDate)
 		if err != nil {
 			return false, fmt.Errorf("notify: insert notification: %w", err)
 		}
@@ -158,18 +186,106 @@ func upsert(ctx context.Context, tx *sql.Tx, n *Notification, now time.Time) (cr
 	case err != nil:
 		return false, fmt.Errorf("notify: find notification: %w", err)
 	}
+	if stixID != n.StixID {
+		n.ID = id
+		return false, merge(ctx, tx, id, n, us)
+	}
 	n.ID = id
 	if stored >= n.VersionSeq {
 		return false, nil
 	}
 	// A new version is news again: the organization has not read it.
-	_, err = tx.ExecContext(ctx, `UPDATE notifications SET item_id = $1, version_seq = $2, reason = $3, uncertain = $4, severity = $5, tlp = $6,
-		title = $7, updated_at = $8, state = CASE WHEN state = 'read' THEN 'unread' ELSE state END WHERE id = $9`,
-		n.ItemID, n.VersionSeq, n.Reason, boolInt(n.Uncertain), string(n.Severity), n.TLP, n.Title, us, id)
+	// KEV facts merged in from another object keep the severity at least
+	// high (severityOf's rule for KEV membership).
+	_, err = tx.ExecContext(ctx, `UPDATE notifications SET item_id = $1, version_seq = $2, reason = $3, uncertain = $4,
+		severity = CASE WHEN (required_action <> '' OR $10 <> '') AND $5 IN ('low', 'medium') THEN 'high' ELSE $5 END, tlp = $6,
+		title = $7, updated_at = $8, state = CASE WHEN state = 'read' THEN 'unread' ELSE state END, withdrawn_at = 0, withdrawn_reason = '',
+		required_action = CASE WHEN $10 <> '' THEN $10 ELSE required_action END, due_date = CASE WHEN $11 <> '' THEN $11 ELSE due_date END
+		WHERE id = $9`,
+		n.ItemID, n.VersionSeq, n.Reason, boolInt(n.Uncertain), string(n.Severity), n.TLP, n.Title, us, id, n.RequiredAction, n.DueDate)
 	if err != nil {
 		return false, fmt.Errorf("notify: update notification: %w", err)
 	}
 	return false, nil
+}
+
+// merge folds a second object about the same CVE and software entry into
+// the existing row: the higher severity wins, a certain match beats a
+// possible one, the KEV facts (required action, due date) are added, and
+// the object is listed among also_ids. The row keeps pointing at the
+// object that created it, so its link and overview stay where they were.
+// Merging is news (the row becomes unread) but is not delivered again.
+func merge(ctx context.Context, tx *sql.Tx, id string, n *Notification, us int64) error {
+	cur, err := getNotification(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	also := cur.AlsoObjects
+	if !slices.Contains(also, n.StixID) {
+		also = append(also, n.StixID)
+	}
+	sev := cur.Severity
+	if n.Severity.Rank() > sev.Rank() {
+		sev = n.Severity
+	}
+	reason := cur.Reason
+	if !strings.Contains(reason, n.Reason) {
+		reason += "; also " + n.Title + ": " + n.Reason
+	}
+	action, due := cur.RequiredAction, cur.DueDate
+	if n.RequiredAction != "" {
+		action, due = n.RequiredAction, n.DueDate
+	}
+	if sev == cur.Severity && action == cur.RequiredAction && due == cur.DueDate && len(also) == len(cur.AlsoObjects) &&
+		reason == cur.Reason && (cur.Uncertain == (cur.Uncertain && n.Uncertain)) && !cur.Withdrawn {
+		return nil // the same facts again: retroactive matching, a repeated import
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE notifications SET also_ids = $1, severity = $2, reason = $3, required_action = $4, due_date = $5,
+		uncertain = $6, updated_at = $7, state = CASE WHEN state = 'read' THEN 'unread' ELSE state END, withdrawn_at = 0, withdrawn_reason = ''
+		WHERE id = $8`, strings.Join(also, " "), string(sev), clipReason(reason), action, due, boolInt(cur.Uncertain && n.Uncertain), us, id)
+	if err != nil {
+		return fmt.Errorf("notify: merge notification: %w", err)
+	}
+	return nil
+}
+
+func clipReason(s string) string {
+	if len(s) > 4000 {
+		return s[:4000]
+	}
+	return s
+}
+
+// withdraw marks the notifications of an object that its version seq no
+// longer supports: those made for an older version whose (organization,
+// reason) is not among keep. why says what changed, for the inbox.
+func withdraw(ctx context.Context, tx *sql.Tx, stixID string, seq int64, keep map[[2]string]bool, why string, now time.Time) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, org_id, reason_key FROM notifications WHERE stix_id = $1 AND version_seq < $2 AND withdrawn_at = 0`, stixID, seq)
+	if err != nil {
+		return fmt.Errorf("notify: withdraw: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id, org, key string
+		if err := rows.Scan(&id, &org, &key); err != nil {
+			rows.Close()
+			return fmt.Errorf("notify: withdraw: %w", err)
+		}
+		if !keep[[2]string{org, key}] {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("notify: withdraw: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `UPDATE notifications SET withdrawn_at = $1, withdrawn_reason = $2, updated_at = $1 WHERE id = $3`,
+			db.Micros(now), why, id); err != nil {
+			return fmt.Errorf("notify: withdraw: %w", err)
+		}
+	}
+	return nil
 }
 
 // Inbox reads and changes notifications for the organizations they were
@@ -241,7 +357,7 @@ func (in *Inbox) List(ctx context.Context, p access.Principal, q InboxQuery) ([]
 		where = append(where, fmt.Sprintf("(%s > %s OR (%s = %s AND (n.updated_at < %s OR (n.updated_at = %s AND n.id > %s))))", key, k, key, k, u, u, i))
 	}
 	cols := prefixed("n", notificationColumns)
-	query := fmt.Sprintf(`SELECT %s, %s FROM notifications n JOIN stix_versions v ON v.id = n.item_id WHERE %s ORDER BY 23, n.updated_at DESC, n.id LIMIT %d`,
+	query := fmt.Sprintf(`SELECT %s, %s FROM notifications n JOIN stix_versions v ON v.id = n.item_id WHERE %s ORDER BY 29, n.updated_at DESC, n.id LIMIT %d`,
 		cols, key, strings.Join(where, " AND "), limit+1)
 	rows, err := in.db.Reader().QueryContext(ctx, query, a.Values...)
 	if err != nil {

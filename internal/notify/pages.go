@@ -81,7 +81,7 @@ func (m *Module) listPage(w http.ResponseWriter, r *http.Request) {
 		views[i] = m.related(r.Context(), p, n)
 	}
 	m.k.Renderer.Render(w, r, http.StatusOK, "notifications.html", web.Page{Title: "What affects my organization right now", TLP: topTLP(list),
-		Data: map[string]any{"Notices": views, "Next": next, "Query": iq}})
+		Data: map[string]any{"Notices": views, "Next": next, "Query": iq, "Coordinator": p.Coordinator}})
 }
 
 func (m *Module) detailPage(w http.ResponseWriter, r *http.Request) {

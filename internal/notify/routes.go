@@ -23,7 +23,16 @@ func (m *Module) routes(rt *web.Router) {
 	rt.HandleFunc("POST /api/v1/notifications/{id}/read", web.SignedIn, m.apiRead)
 	rt.HandleFunc("POST /api/v1/notifications/{id}/acknowledge", web.SignedIn, m.apiAcknowledge)
 
+	coordinators := web.RequireRole("coordinator")
+	rt.HandleFunc("GET /api/v1/notices", coordinators, m.apiListNotices)
+	rt.HandleFunc("POST /api/v1/notices", coordinators, m.apiSendNotice)
+	rt.HandleFunc("POST /api/v1/notices/preview", coordinators, m.apiPreviewNotice)
+
 	rt.HandleFunc("GET /notifications", web.SignedIn, m.listPage)
+	rt.HandleFunc("GET /notifications/notices", coordinators, m.noticesPage)
+	rt.HandleFunc("POST /notifications/notices", coordinators, m.noticeForm)
+	rt.HandleFunc("GET /notifications/settings", web.SignedIn, m.settingsPage)
+	rt.HandleFunc("POST /notifications/settings", web.SignedIn, m.settingsForm)
 	rt.HandleFunc("GET /notifications/overview", admins, m.overviewPage)
 	rt.HandleFunc("GET /notifications/{id}", web.SignedIn, m.detailPage)
 	rt.HandleFunc("POST /notifications/{id}/acknowledge", web.SignedIn, m.ackForm)

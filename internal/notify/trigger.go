@@ -47,6 +47,7 @@ type fields struct {
 	Regions            []string            `json:"x_rampart_regions"`
 	ObservedDataRefs   []string            `json:"observed_data_refs"`
 	SightingOfRef      string              `json:"sighting_of_ref"`
+	NoticeSeverity     Severity            `json:"x_rampart_severity"`
 }
 
 type externalReference struct {
@@ -64,6 +65,9 @@ type candidate struct {
 	Key       string // the reason without its wording: kind and inventory entry
 	Reason    string
 	Uncertain bool
+	// For vulnerabilities: the CVE id that merges sources, and the KEV
+	// facts.
+	CVE, Action, Due string
 }
 
 // targetingTypes are the object types matched by sector and region.
@@ -105,15 +109,29 @@ func evaluate(ctx context.Context, q db.Querier, s subject, m *Matcher, orgs []i
 			if a.ID == "" {
 				a.ID = cveOf(f)
 			}
+			cve := ""
+			if id := strings.ToUpper(cveOf(f)); strings.HasPrefix(id, "CVE-") {
+				cve = id
+			}
 			for _, h := range m.MatchSoftware(a) {
 				reason := h.Reason
 				if f.AffectedUncertain {
 					reason += " — a possible match: the source names the product, not its vulnerable versions"
 				}
 				out = append(out, candidate{OrgID: h.OrgID, Kind: ReasonVulnerability, Key: reasonKey(ReasonVulnerability, h.Item),
-					Reason: reason, Uncertain: h.Uncertain || f.AffectedUncertain})
+					Reason: reason, Uncertain: h.Uncertain || f.AffectedUncertain, CVE: cve, Action: f.KEVRequiredAction, Due: f.KEVDueDate})
 			}
 		}
+	case s.Type == NoticeType:
+		cands, err := noticeCandidates(ctx, q, s.StixID)
+		if err != nil {
+			return nil, "", "", err
+		}
+		sev := f.NoticeSeverity
+		if sev.Rank() == 0 {
+			sev = SeverityMedium
+		}
+		return cands, clip("notice: " + f.Name), sev, nil
 	case slices.Contains(targetingTypes, s.Type):
 		out = append(out, targeting(f, orgs)...)
 	case s.Type == "sighting":

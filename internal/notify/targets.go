@@ -1,0 +1,272 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rampart-project/rampart/internal/platform/access"
+	"github.com/rampart-project/rampart/internal/platform/db"
+	"github.com/rampart-project/rampart/internal/platform/errs"
+	"github.com/rampart-project/rampart/internal/platform/identity"
+)
+
+// targetSources are the types whose "targets" relationships concern the
+// organizations in the target's sector or region.
+var targetSources = []string{"malware", "campaign", "intrusion-set", "threat-actor", "attack-pattern"}
+
+// stixSectors maps the STIX 2.1 industry-sector-ov vocabulary to the
+// sector codes organizations carry (identity.Sectors, PPD-21). Values with
+// no counterpart (mining, non-profit, ...) concern nobody by sector.
+var stixSectors = map[string][]string{
+	"agriculture":                   {"food-agriculture"},
+	"aerospace":                     {"critical-manufacturing", "defense-industrial-base"},
+	"automotive":                    {"critical-manufacturing"},
+	"chemical":                      {"chemical"},
+	"commercial":                    {"commercial-facilities"},
+	"communications":                {"communications"},
+	"construction":                  {"commercial-facilities"},
+	"defense":                       {"defense-industrial-base"},
+	"education":                     {"government-facilities"}, // education facilities are a subsector of government facilities
+	"energy":                        {"energy"},
+	"entertainment":                 {"commercial-facilities"},
+	"financial-services":            {"financial-services"},
+	"government":                    {"government-facilities"},
+	"government-emergency-services": {"emergency-services"},
+	"government-local":              {"government-facilities"},
+	"government-national":           {"government-facilities"},
+	"government-public-services":    {"government-facilities"},
+	"government-regional":           {"government-facilities"},
+	"healthcare":                    {"healthcare-public-health"},
+	"hospitality-leisure":           {"commercial-facilities"},
+	"infrastructure":                {"transportation", "communications", "energy", "water", "dams"},
+	"dams":                          {"dams"},
+	"nuclear":                       {"nuclear"},
+	"water":                         {"water"},
+	"insurance":                     {"financial-services"},
+	"manufacturing":                 {"critical-manufacturing"},
+	"pharmaceuticals":               {"healthcare-public-health"},
+	"retail":                        {"commercial-facilities"},
+	"technology":                    {"information-technology"},
+	"telecommunications":            {"communications"},
+	"transportation":                {"transportation"},
+	"utilities":                     {"energy", "water"},
+}
+
+// orgSectorsFor returns the organization sector codes a STIX sector names:
+// the vocabulary's mapping, or the value itself when it already is one of
+// Rampart's codes (election-infrastructure, water, ...).
+func orgSectorsFor(v string) []string {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if s, ok := stixSectors[v]; ok {
+		return s
+	}
+	for _, s := range identity.Sectors {
+		if s.Code == v {
+			return []string{v}
+		}
+	}
+	return nil
+}
+
+// usStates are the state FIPS codes with their USPS codes and names, for
+// location objects that name a state as "US-VA", "VA" or "Virginia".
+const usStates = `01 AL Alabama|02 AK Alaska|04 AZ Arizona|05 AR Arkansas|06 CA California|08 CO Colorado|09 CT Connecticut|10 DE Delaware|11 DC District of Columbia|12 FL Florida|13 GA Georgia|15 HI Hawaii|16 ID Idaho|17 IL Illinois|18 IN Indiana|19 IA Iowa|20 KS Kansas|21 KY Kentucky|22 LA Louisiana|23 ME Maine|24 MD Maryland|25 MA Massachusetts|26 MI Michigan|27 MN Minnesota|28 MS Mississippi|29 MO Missouri|30 MT Montana|31 NE Nebraska|32 NV Nevada|33 NH New Hampshire|34 NJ New Jersey|35 NM New Mexico|36 NY New York|37 NC North Carolina|38 ND North Dakota|39 OH Ohio|40 OK Oklahoma|41 OR Oregon|42 PA Pennsylvania|44 RI Rhode Island|45 SC South Carolina|46 SD South Dakota|47 TN Tennessee|48 TX Texas|49 UT Utah|50 VT Vermont|51 VA Virginia|53 WA Washington|54 WV West Virginia|55 WI Wisconsin|56 WY Wyoming|60 AS American Samoa|66 GU Guam|69 MP Northern Mariana Islands|72 PR Puerto Rico|78 VI U.S. Virgin Islands`
+
+// stateNames returns, per state FIPS code, the lower-case names a
+// location's administrative_area may use for it: the code itself, fips:SS,
+// the USPS code with and without "US-", the name, and the names of the
+// instance's state organizations with that code (so a demo state such as
+// "State of Meridian", FIPS 52, is "meridian" too).
+func stateNames(orgs []identity.Organization) map[string][]string {
+	out := map[string][]string{}
+	for _, line := range strings.Split(usStates, "|") {
+		fips, rest, _ := strings.Cut(line, " ")
+		usps, name, _ := strings.Cut(rest, " ")
+		out[fips] = append(out[fips], strings.ToLower(usps), "us-"+strings.ToLower(usps), strings.ToLower(name))
+	}
+	for _, o := range orgs {
+		if o.Kind == identity.KindState && o.StateFIPS != "" {
+			n := strings.ToLower(o.Name)
+			out[o.StateFIPS] = append(out[o.StateFIPS], n, strings.TrimPrefix(strings.TrimPrefix(n, "state of "), "commonwealth of "))
+		}
+	}
+	for fips := range out {
+		out[fips] = append(out[fips], fips, "fips:"+fips)
+	}
+	return out
+}
+
+// relFields are the parts of a relationship, and of its target, that
+// targeting reads.
+type relFields struct {
+	RelationshipType   string   `json:"relationship_type"`
+	SourceRef          string   `json:"source_ref"`
+	TargetRef          string   `json:"target_ref"`
+	Name               string   `json:"name"`
+	Sectors            []string `json:"sectors"`
+	IdentityClass      string   `json:"identity_class"`
+	Region             string   `json:"region"`
+	Country            string   `json:"country"`
+	AdministrativeArea string   `json:"administrative_area"`
+}
+
+func refType(id string) string { t, _, _ := strings.Cut(id, "--"); return t }
+
+// targets evaluates a "targets" relationship: from a malware, campaign,
+// intrusion set, threat actor or attack pattern to an identity (a class
+// or organization, by its sectors) or a location (its administrative
+// area naming the organization's state, or the country US or the region
+// northern-america for every organization with a state). Each organization
+// is judged on the source and target versions it may see (sharing's
+// Latest under its principal): if either is hidden from it, or the
+// visible target does not name its sector or region, it is not told. The
+// caller checks that it may see the relationship itself.
+func (m *Module) targets(ctx context.Context, s subject, orgs []identity.Organization, principals *orgPrincipals, now time.Time) ([]candidate, string, Severity, error) {
+	var rel relFields
+	if json.Unmarshal(s.Body, &rel) != nil || rel.RelationshipType != "targets" || !slices.Contains(targetSources, refType(rel.SourceRef)) {
+		return nil, "", "", nil
+	}
+	tt := refType(rel.TargetRef)
+	if tt != "identity" && tt != "location" {
+		return nil, "", "", nil
+	}
+	title := clip("relationship: " + rel.SourceRef + " targets " + rel.TargetRef)
+	if s.Revoked || (s.ValidUntil != 0 && s.ValidUntil <= db.Micros(now)) {
+		return nil, title, "", nil
+	}
+	states := stateNames(orgs)
+	var out []candidate
+	for _, o := range orgs {
+		p, err := principals.get(ctx, o.ID)
+		if err != nil {
+			return nil, "", "", err
+		}
+		src, err := m.sharing.Latest(ctx, p, rel.SourceRef)
+		if errs.Is(err, errs.NotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, "", "", err
+		}
+		tgt, err := m.sharing.Latest(ctx, p, rel.TargetRef)
+		if errs.Is(err, errs.NotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, "", "", err
+		}
+		if src.Revoked || tgt.Revoked {
+			continue
+		}
+		var t relFields
+		if json.Unmarshal(tgt.Body, &t) != nil {
+			continue
+		}
+		srcName := src.Name
+		if srcName == "" {
+			srcName = rel.SourceRef
+		}
+		title = clip(src.Type + ": " + srcName + " targets " + firstNonEmpty(t.Name, rel.TargetRef))
+		if c, ok := targetMatch(o, tt, t, states); ok {
+			c.Reason = fmt.Sprintf("a targets relationship from %s %q to %s %q: %s", src.Type, srcName, tt, firstNonEmpty(t.Name, rel.TargetRef), c.Reason)
+			out = append(out, c)
+		}
+	}
+	return out, title, SeverityMedium, nil
+}
+
+// targetMatch says whether a target identity or location concerns o.
+func targetMatch(o identity.Organization, typ string, t relFields, states map[string][]string) (candidate, bool) {
+	c := candidate{OrgID: o.ID, Kind: ReasonTargeting}
+	if typ == "identity" {
+		if t.IdentityClass != "class" && t.IdentityClass != "organization" {
+			return c, false
+		}
+		for _, sec := range t.Sectors {
+			for _, code := range orgSectorsFor(sec) {
+				if slices.Contains(o.Sectors, code) || slices.Contains(o.Flags, code) {
+					c.Key = ReasonTargeting + ":sector:" + code
+					c.Reason = fmt.Sprintf("its sectors %q names your sector %s", sec, code)
+					return c, true
+				}
+			}
+		}
+		return c, false
+	}
+	if o.StateFIPS == "" {
+		return c, false
+	}
+	area := strings.ToLower(strings.TrimSpace(t.AdministrativeArea))
+	if area != "" && slices.Contains(states[o.StateFIPS], area) {
+		c.Key = ReasonTargeting + ":region:fips:" + o.StateFIPS
+		c.Reason = fmt.Sprintf("its administrative_area %q names your state (FIPS %s)", t.AdministrativeArea, o.StateFIPS)
+		return c, true
+	}
+	if area == "" && strings.EqualFold(t.Country, "US") {
+		c.Key = ReasonTargeting + ":region:country:us"
+		c.Reason = fmt.Sprintf("its country %q is yours", t.Country)
+		return c, true
+	}
+	if area == "" && t.Country == "" && strings.EqualFold(t.Region, "northern-america") {
+		c.Key = ReasonTargeting + ":region:northern-america"
+		c.Reason = fmt.Sprintf("its region %q is yours", t.Region)
+		return c, true
+	}
+	return c, false
+}
+
+// targetingRelationships returns the latest version of each "targets"
+// relationship that refers to stixID as its source or target: when a
+// source or target arrives after its relationship, the relationship is
+// evaluated again.
+func targetingRelationships(ctx context.Context, tx *sql.Tx, stixID string) ([]subject, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT v.seq, v.id, v.stix_id, v.tlp, v.owner_org, v.created_by, v.body, v.valid_until, v.revoked
+		FROM stix_refs r JOIN stix_versions v ON v.seq = r.version_seq
+		WHERE r.ref_id = $1 AND r.property IN ('source_ref', 'target_ref') AND v.type = 'relationship'
+		ORDER BY v.stix_id, v.modified DESC, v.seq DESC`, stixID)
+	if err != nil {
+		return nil, fmt.Errorf("notify: targeting relationships: %w", err)
+	}
+	defer rows.Close()
+	var out []subject
+	for rows.Next() {
+		var s subject
+		var tlp string
+		var revoked int
+		if err := rows.Scan(&s.Seq, &s.ItemID, &s.StixID, &tlp, &s.Item.OwnerOrg, &s.Item.CreatedBy, &s.Body, &s.ValidUntil, &revoked); err != nil {
+			return nil, fmt.Errorf("notify: targeting relationships: %w", err)
+		}
+		if len(out) > 0 && out[len(out)-1].StixID == s.StixID {
+			continue
+		}
+		s.Type, s.TLP, s.Revoked = "relationship", access.TLP(tlp), revoked != 0
+		s.Item.ID, s.Item.TLP = s.ItemID, s.TLP
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("notify: targeting relationships: %w", err)
+	}
+	rows.Close()
+	for i := range out {
+		aud, err := access.Audience(ctx, tx, out[i].ItemID)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Item.Audience = aud
+	}
+	return out, nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

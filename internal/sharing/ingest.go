@@ -621,6 +621,10 @@ func (s *Store) storeBatch(ctx context.Context, sub Submission, batch []prepared
 		if err != nil {
 			return err
 		}
+		superseded, err := supersede(ctx, tx, batch, statuses, seqs, base, existing)
+		if err != nil {
+			return err
+		}
 
 		var added []AddedObject
 		st := statements{engine: s.db.Engine()}
@@ -641,7 +645,7 @@ func (s *Store) storeBatch(ctx context.Context, sub Submission, batch []prepared
 			}
 			o.Status, o.seq = status, seq
 			if status == StatusAdded {
-				ev := st.addVersion(sub, p, seq, at, owner, createdBy)
+				ev := st.addVersion(sub, p, seq, at, owner, createdBy, superseded[seq])
 				if coll != "" {
 					st.collectRows = append(st.collectRows, coll, seq, at)
 					ev.Collections = []string{coll}
@@ -700,6 +704,65 @@ func (s *Store) storeBatch(ctx context.Context, sub Submission, batch []prepared
 		})
 		return err
 	})
+}
+
+// supersede works out which versions are no longer the latest of their
+// object (decision 23): it marks stored versions that a new one of the
+// batch outdates, and returns the new ones that are outdated already (by a
+// later stored version, or a later one in the same batch). The latest is
+// the greatest (modified, seq); before the batch, the invariant holds that
+// the latest stored version of each object is the one not superseded.
+func supersede(ctx context.Context, tx *sql.Tx, batch []prepared, statuses []string, seqs []int64, base int64, existing map[existingKey][]existingRow) (map[int64]bool, error) {
+	type ver struct{ modified, seq int64 }
+	later := func(a, b ver) bool { return a.modified > b.modified || (a.modified == b.modified && a.seq > b.seq) }
+	stored := map[string]ver{}
+	for key, rows := range existing {
+		for _, r := range rows {
+			if v := (ver{key.version, r.seq}); r.seq > 0 && later(v, stored[key.stixID]) {
+				stored[key.stixID] = v
+			}
+		}
+	}
+	newest := map[string]ver{}
+	for i := range batch {
+		if statuses[i] != StatusAdded {
+			continue
+		}
+		id := batch[i].obj.ID()
+		v := ver{batch[i].version, base - seqs[i] - 1}
+		cur, ok := newest[id]
+		if !ok {
+			cur = stored[id]
+		}
+		if later(v, cur) {
+			newest[id] = v
+		} else {
+			newest[id] = cur
+		}
+	}
+	outdated := map[int64]bool{}
+	var old []string
+	for i := range batch {
+		if statuses[i] != StatusAdded {
+			continue
+		}
+		id := batch[i].obj.ID()
+		if seq := base - seqs[i] - 1; newest[id].seq != seq {
+			outdated[seq] = true
+		}
+	}
+	for id, v := range newest {
+		if prev, ok := stored[id]; ok && prev != v {
+			old = append(old, fmt.Sprint(prev.seq))
+		}
+	}
+	for start := 0; start < len(old); start += 500 {
+		var a access.Args
+		if _, err := tx.ExecContext(ctx, "UPDATE stix_versions SET superseded = 1 WHERE seq IN ("+list(&a, old[start:min(start+500, len(old))])+")", a.Values...); err != nil {
+			return nil, fmt.Errorf("sharing: mark superseded versions: %w", err)
+		}
+	}
+	return outdated, nil
 }
 
 // reserveSeqs hands out n seqs from the clock row, which the transaction
@@ -771,16 +834,16 @@ func decide(sub Submission, owner string, p *prepared, existing map[existingKey]
 // gathers them.
 const newVersionColumns = `stix_versions (seq, id, stix_id, type, spec_version, created, modified, version_raw,
 	revoked, owner_org, created_by, tlp, anonymous, source, source_peer, content_hash, body, name, search_text, valid_from,
-	valid_until, confidence, added_at, tlp_marked)`
+	valid_until, confidence, added_at, tlp_marked, superseded)`
 
-const newVersionWidth = 24
+const newVersionWidth = 25
 
 // addVersion gathers the rows of one new version and returns its event.
-func (st *statements) addVersion(sub Submission, p *prepared, seq, at int64, owner, createdBy string) AddedObject {
+func (st *statements) addVersion(sub Submission, p *prepared, seq, at int64, owner, createdBy string, superseded bool) AddedObject {
 	itemID := newID()
 	st.versionRows = append(st.versionRows, seq, itemID, p.obj.ID(), p.obj.Type(), specVersion(p.obj), p.created, p.version, p.raw,
 		boolInt(p.obj.Revoked()), owner, createdBy, string(p.tlp), boolInt(sub.Anonymous), sub.Source, sub.SourcePeer, p.hash, mustJSON(p.obj),
-		p.name, p.search, p.from, p.until, p.conf, at, boolInt(p.marked || p.obj.Type() == "marking-definition"))
+		p.name, p.search, p.from, p.until, p.conf, at, boolInt(p.marked || p.obj.Type() == "marking-definition"), boolInt(superseded))
 	for _, r := range p.refs {
 		st.refRows = append(st.refRows, seq, r[0], r[1])
 	}

@@ -1,8 +1,10 @@
 package taxiiserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/rampart-project/rampart/internal/platform/errs"
@@ -10,13 +12,6 @@ import (
 	"github.com/rampart-project/rampart/taxii"
 )
 
-// envelope is the objects resource as written: the stored bytes of each
-// version go out as they came in, without being parsed again.
-type envelope struct {
-	More    bool              `json:"more"`
-	Next    string            `json:"next,omitempty"`
-	Objects []json.RawMessage `json:"objects,omitempty"`
-}
 
 // manifest and versions add next to the resources of the specification,
 // which define only more: a client that knows the token pages as with
@@ -68,17 +63,51 @@ func (m *Module) writeEnvelope(w http.ResponseWriter, r *http.Request, kind list
 	if !ok {
 		return
 	}
-	out := envelope{More: page.More, Next: m.next(q, page)}
+	bodies := make([]json.RawMessage, 0, len(page.Versions))
 	for _, v := range page.Versions {
 		body, err := v.Egress()
 		if err != nil {
 			fail(w, r, err)
 			return
 		}
-		out.Objects = append(out.Objects, body)
+		bodies = append(bodies, body)
 	}
 	dateHeaders(w, page.Versions)
-	writeResource(w, http.StatusOK, out)
+	writeEnvelopeBody(w, page.More, m.next(q, page), bodies)
+}
+
+// writeEnvelopeBody writes the envelope resource (more, next, objects)
+// around objects that are JSON already (stored bodies, validated on the way in), in one write:
+// encoding/json would scan and compact each of them again, which was a
+// fifth of the cost of a page.
+func writeEnvelopeBody(w http.ResponseWriter, more bool, next string, objects []json.RawMessage) {
+	n := 64 + len(next)
+	for _, o := range objects {
+		n += len(o) + 1
+	}
+	buf := make([]byte, 0, n)
+	buf = append(buf, `{"more":`...)
+	buf = strconv.AppendBool(buf, more)
+	if next != "" {
+		nb, _ := json.Marshal(next)
+		buf = append(buf, `,"next":`...)
+		buf = append(buf, nb...)
+	}
+	if len(objects) > 0 {
+		buf = append(buf, `,"objects":[`...)
+		for i, o := range objects {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, bytes.TrimSpace(o)...)
+		}
+		buf = append(buf, ']')
+	}
+	buf = append(buf, "}\n"...)
+	w.Header().Set("Content-Type", taxii.MediaTypeTAXII)
+	w.Header().Set("Content-Length", strconv.Itoa(len(buf)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf)
 }
 
 // getVersions is GET .../objects/{object}/versions/.
@@ -150,6 +179,7 @@ func (m *Module) storeQuery(q query, f taxii.Filter) (sharing.Query, error) {
 	if q.kind == listVersions {
 		sq.Versions = []string{string(sharing.AllVersions)}
 	}
+	sq.ForEgress = q.kind == listObjects || q.kind == listObject
 	if f.Next != "" {
 		after, err := decodeToken(q, f.Next)
 		if err != nil {

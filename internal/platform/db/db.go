@@ -114,6 +114,10 @@ func sqliteDSN(path string, role sqliteRole) string {
 		q.Set("_txlock", "immediate")
 	case readerConn:
 		q.Add("_pragma", "query_only(1)")
+		// Readers map the file instead of copying each page they miss
+		// with a read system call: a page of a large collection touches
+		// hundreds of pages scattered over the file.
+		q.Add("_pragma", "mmap_size(1073741824)")
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -142,7 +146,9 @@ func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*DB, err
 		write.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
-	readers := max(4, runtime.NumCPU())
+	// More readers than cores: a reader waiting for a page fault or a
+	// busy lock holds its connection without using a core.
+	readers := max(8, 4*runtime.NumCPU())
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 	if err := pingContext(ctx, read); err != nil {

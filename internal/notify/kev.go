@@ -204,6 +204,7 @@ type cveContainer struct {
 	Descriptions []cveText `json:"descriptions"`
 	Affected     []Product `json:"affected"`
 	Metrics      []struct {
+		V40 *cveCVSS `json:"cvssV4_0"`
 		V31 *cveCVSS `json:"cvssV3_1"`
 		V30 *cveCVSS `json:"cvssV3_0"`
 	} `json:"metrics"`
@@ -244,8 +245,8 @@ func ParseCVERecord(data []byte) (CVERecord, error) {
 
 // CVEObject is the STIX vulnerability of a CVE record: a deterministic id
 // per CVE (not the KEV object's: the two are different sources' views and
-// both may be stored), TLP:CLEAR, the record's references, its CVSS 3.x
-// base score and vector, and its affected[] (the CNA's and the ADPs', with
+// both may be stored), TLP:CLEAR, the record's references, its CVSS base
+// score and vector (4.0, else 3.1, else 3.0), and its affected[] (the CNA's and the ADPs', with
 // their CPEs) in x_rampart_affected for MatchSoftware.
 func CVEObject(rec CVERecord) (stix.Object, error) {
 	id := rec.CVEMetadata.CVEID
@@ -266,18 +267,25 @@ func CVEObject(rec CVERecord) (stix.Object, error) {
 			}
 		}
 		affected.Products = append(affected.Products, c.Affected...)
-		for _, m := range c.Metrics {
-			for _, v := range []*cveCVSS{m.V31, m.V30} {
-				if v != nil && score == nil {
-					s := v.BaseScore
-					score, vector = &s, v.VectorString
-				}
-			}
-		}
 		if i == 0 {
 			for _, r := range c.References {
 				if len(refs) < 20 && r.URL != "" {
 					refs = append(refs, externalReference{SourceName: "cve-reference", URL: r.URL, Description: r.Name})
+				}
+			}
+		}
+	}
+	// The newest CVSS version any container scores wins (as NVD's primary
+	// metric does), the CNA's before an ADP's within a version. A CVSS 4.0
+	// score is taken as the record states it: its computation is a table of
+	// macro vectors that nobody should copy by hand.
+	containers := append([]cveContainer{rec.Containers.CNA}, rec.Containers.ADP...)
+	for version := 0; version < 3 && score == nil; version++ {
+		for _, c := range containers {
+			for _, m := range c.Metrics {
+				if v := [...]*cveCVSS{m.V40, m.V31, m.V30}[version]; v != nil && score == nil {
+					s := v.BaseScore
+					score, vector = &s, v.VectorString
 				}
 			}
 		}

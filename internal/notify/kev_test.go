@@ -107,6 +107,22 @@ func TestCVERecords(t *testing.T) {
 	if withAffected == 0 {
 		t.Errorf("no record carried affected products")
 	}
+	// The CNA scores CVE-2024-4978 with CVSS 3.1 (8.4) and an ADP with
+	// CVSS 4.0 (8.7): the newer version wins.
+	if data, err := os.ReadFile("/work/shared/data/cve/records/CVE-2024-4978.json"); err == nil {
+		rec, err := notify.ParseCVERecord(data)
+		must(t, err)
+		o, err := notify.CVEObject(rec)
+		must(t, err)
+		var body struct {
+			Score  float64 `json:"x_rampart_cvss_score"`
+			Vector string  `json:"x_rampart_cvss_vector"`
+		}
+		must(t, json.Unmarshal(o.Raw(), &body))
+		if body.Score != 8.7 || !strings.HasPrefix(body.Vector, "CVSS:4.0/") {
+			t.Errorf("CVE-2024-4978 scored %v %q, want the CVSS 4.0 score 8.7", body.Score, body.Vector)
+		}
+	}
 }
 
 func FuzzParseKEV(f *testing.F) {

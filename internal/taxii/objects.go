@@ -12,7 +12,6 @@ import (
 	"github.com/rampart-project/rampart/taxii"
 )
 
-
 // manifest and versions add next to the resources of the specification,
 // which define only more: a client that knows the token pages as with
 // envelopes, one that does not pages on the date headers.

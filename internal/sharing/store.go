@@ -2,12 +2,13 @@ package sharing
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/rampart-project/rampart/internal/platform/access"
 	"github.com/rampart-project/rampart/internal/platform/db"
@@ -480,15 +481,7 @@ func queryStrings(ctx context.Context, q db.Querier, query string, args ...any) 
 }
 
 // newID returns a UUID version 7: unique, and ordered by time.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	ms := uint64(time.Now().UnixMilli())
-	b[0], b[1], b[2], b[3], b[4], b[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
-	b[6] = b[6]&0x0f | 0x70
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // tick reserves n strictly increasing microsecond times after the last
 // handed out, at or after now, and returns the first. Holding the clock

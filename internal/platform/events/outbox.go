@@ -2,11 +2,12 @@ package events
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/rampart-project/rampart/internal/platform/db"
 )
@@ -80,15 +81,7 @@ func validTopic(t string) bool {
 
 // newID returns a UUID version 7: unique, and sortable by time, which keeps
 // receipts and logs readable.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	ms := uint64(time.Now().UnixMilli())
-	b[0], b[1], b[2], b[3], b[4], b[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
-	b[6] = b[6]&0x0f | 0x70
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // Outbox runs write transactions that emit events and wakes the relay when
 // they commit, so events leave within milliseconds rather than at the next

@@ -20,6 +20,7 @@ import (
 	"github.com/rampart-project/rampart/internal/demo"
 	"github.com/rampart-project/rampart/internal/notify"
 	"github.com/rampart-project/rampart/internal/notify/notifytest"
+	"github.com/rampart-project/rampart/internal/platform/db"
 	"github.com/rampart-project/rampart/internal/platform/db/dbtest"
 	"github.com/rampart-project/rampart/internal/platform/identity"
 	"github.com/rampart-project/rampart/internal/sharing"
@@ -86,6 +87,8 @@ func demoNotificationScenario(t *testing.T, database string) {
 		}
 		return resp.StatusCode
 	}
+
+	waitForDemoNotifications(t, d)
 
 	// The county's SIEM receives notifications by webhook and checks
 	// each signature with sharing's scheme.
@@ -305,6 +308,21 @@ func demoNotificationScenario(t *testing.T, database string) {
 			return false
 		})
 	}
+}
+
+// waitForDemoNotifications waits until the demo world's own notifications
+// (its coordinator notice to five local governments, its targets
+// relationship to the ten organizations of the state) are made and
+// delivered, so that what a test publishes next is all that arrives.
+func waitForDemoNotifications(t *testing.T, d *db.DB) {
+	t.Helper()
+	ctx := context.Background()
+	waitUntil(t, 10*time.Second, "the demo's notifications", func() bool {
+		var made, pending int
+		must(t, d.Reader().QueryRowContext(ctx, `SELECT COUNT(*), (SELECT COUNT(*) FROM notification_deliveries WHERE status = 'pending')
+			FROM notifications WHERE stix_id IN ($1, $2)`, demo.NoticeID, demo.TargetsRelationshipID).Scan(&made, &pending))
+		return made == 15 && pending == 0
+	})
 }
 
 // dbArgs are the global flags that point a command at cfg's database.

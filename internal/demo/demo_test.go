@@ -53,12 +53,27 @@ func TestEnsureBuildsTheWorldOnceAndKeepsIt(t *testing.T) {
 			t.Fatal("the demo password does not sign in")
 		}
 
+		// The coordinator's notice to the state's local governments.
+		var notices, recipients int
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*), (SELECT COUNT(*) FROM notice_recipients r JOIN notices n ON n.id = r.notice_id WHERE n.stix_id = $1)
+			FROM notices WHERE stix_id = $1`, demo.NoticeID).Scan(&notices, &recipients); err != nil || notices != 1 || recipients != 5 {
+			t.Fatalf("demo notice: %d notices, %d recipients, %v; want 1 to 5", notices, recipients, err)
+		}
+		var targets int
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM stix_versions WHERE stix_id IN ($1, $2, $3)`,
+			demo.TargetsRelationshipID, demo.IntrusionSetID, demo.StateLocationID).Scan(&targets); err != nil || targets != 3 {
+			t.Fatalf("targets example: %d objects, %v", targets, err)
+		}
+
 		headBefore, _, _ := audit.Head(ctx, d.Reader())
 		if _, err := demo.Ensure(ctx, d); err != nil {
 			t.Fatal(err)
 		}
 		headAfter, _, _ := audit.Head(ctx, d.Reader())
 		users2, _ := s.Users(ctx, "")
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM notices`).Scan(&notices); err != nil || notices != 1 {
+			t.Fatalf("after a second Ensure: %d notices, %v", notices, err)
+		}
 		if headAfter != headBefore || len(users2) != 32 {
 			t.Fatalf("second Ensure wrote: audit head %d -> %d, %d users", headBefore, headAfter, len(users2))
 		}

@@ -65,12 +65,15 @@ func ensureSharing(ctx context.Context, d *db.DB, s *identity.Store, orgIDs map[
 			return fmt.Errorf("demo: collection %s: %w", dc.alias, err)
 		}
 	}
-	return ensureDemoObjects(ctx, store, s, orgIDs)
+	if err := ensureDemoObjects(ctx, store, s, orgIDs); err != nil {
+		return err
+	}
+	return ensureNotice(ctx, d, s, store, orgIDs)
 }
 
 // ensureDemoObjects shares a national advisory (a vulnerability and its
-// mitigation) and a state indicator, so the sharing pages have something
-// to show. Stored again, they are unchanged.
+// mitigation), a state indicator and an intrusion set targeting the
+// state, so the sharing and notification pages have something to show. Stored again, they are unchanged.
 func ensureDemoObjects(ctx context.Context, store *sharing.Store, s *identity.Store, orgIDs map[string]string) error {
 	national, err := store.Collection(ctx, collectionsAPIRoot, CollectionNational)
 	if err != nil {
@@ -99,6 +102,15 @@ func ensureDemoObjects(ctx context.Context, store *sharing.Store, s *identity.St
 "object_marking_refs":["` + green + `"]}`,
 		`{"type":"relationship","spec_version":"2.1","id":"relationship--0b1c2d3e-4f5a-4b6c-9d7e-8f9a0b1c2d05","created":"2026-12-01T09:00:00.000Z","modified":"2026-12-01T09:00:00.000Z",
 "relationship_type":"related-to","source_ref":"` + demoIndicatorID + `","target_ref":"` + demoVulnerabilityID + `","object_marking_refs":["` + green + `"]}`,
+		// A targets relationship to the state as a location: every
+		// organization of the state that may see the three is told.
+		`{"type":"intrusion-set","spec_version":"2.1","id":"` + IntrusionSetID + `","created":"2026-12-02T08:00:00.000Z","modified":"2026-12-02T08:00:00.000Z",
+"name":"Quarry Lantern","description":"A financially motivated group that phishes local-government payroll staff and redirects direct deposits.",
+"goals":["divert payroll deposits"],"primary_motivation":"personal-gain","object_marking_refs":["` + green + `"]}`,
+		`{"type":"location","spec_version":"2.1","id":"` + StateLocationID + `","created":"2026-12-02T08:00:00.000Z","modified":"2026-12-02T08:00:00.000Z",
+"name":"State of Meridian","country":"US","administrative_area":"Meridian","object_marking_refs":["` + green + `"]}`,
+		`{"type":"relationship","spec_version":"2.1","id":"` + TargetsRelationshipID + `","created":"2026-12-02T08:00:00.000Z","modified":"2026-12-02T08:00:00.000Z",
+"relationship_type":"targets","source_ref":"` + IntrusionSetID + `","target_ref":"` + StateLocationID + `","object_marking_refs":["` + green + `"]}`,
 	}
 	for _, batch := range []struct {
 		org  string

@@ -230,10 +230,53 @@ func (m *Module) broadcastRefresh(ctx context.Context) {
 
 // orgPrincipals caches, for one event, each organization as the access
 // decision sees an organization-wide notice: its id and communities, and a
-// user id no user has, so TLP:RED and user grants never match it.
+// user id no user has, so TLP:RED and user grants never match it. It also
+// holds the event's targetIndex.
 type orgPrincipals struct {
-	ids *identity.Store
-	by  map[string]access.Principal
+	ids     *identity.Store
+	by      map[string]access.Principal
+	loaded  bool // by holds every organization of the event
+	targets *targetIndex
+}
+
+// preload reads every organization's principal in one query, as
+// OrgPrincipal makes it, for a targets relationship that may concern tens
+// of thousands of them.
+func (o *orgPrincipals) preload(ctx context.Context, q db.Querier, orgs []identity.Organization) error {
+	if o.loaded {
+		return nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT org_id, community_id FROM community_members ORDER BY org_id, community_id`)
+	if err != nil {
+		return fmt.Errorf("notify: principals: %w", err)
+	}
+	defer rows.Close()
+	communities := map[string][]string{}
+	for rows.Next() {
+		var org, c string
+		if err := rows.Scan(&org, &c); err != nil {
+			return fmt.Errorf("notify: principals: %w", err)
+		}
+		communities[org] = append(communities[org], c)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("notify: principals: %w", err)
+	}
+	for _, org := range orgs {
+		if _, ok := o.by[org.ID]; !ok {
+			o.by[org.ID] = access.Principal{UserID: "notify:" + org.ID, OrgID: org.ID, Communities: append([]string{access.AllMembers}, communities[org.ID]...)}
+		}
+	}
+	o.loaded = true
+	return nil
+}
+
+// index returns the event's targetIndex of orgs, built on first use.
+func (o *orgPrincipals) index(orgs []identity.Organization) *targetIndex {
+	if o.targets == nil {
+		o.targets = newTargetIndex(orgs)
+	}
+	return o.targets
 }
 
 func (o *orgPrincipals) get(ctx context.Context, orgID string) (access.Principal, error) {
@@ -312,7 +355,7 @@ func (m *Module) notify(ctx context.Context, tx *sql.Tx, s subject, mt *Matcher,
 	var sev Severity
 	var err error
 	if s.Type == "relationship" {
-		cands, title, sev, err = m.targets(ctx, s, orgs, principals, now)
+		cands, title, sev, err = m.targets(ctx, tx, s, orgs, principals, now)
 	} else {
 		cands, title, sev, err = evaluate(ctx, tx, s, mt, orgs, now)
 	}

@@ -259,13 +259,19 @@ func TestCoordinatorNotices(t *testing.T) {
 		waitFor(t, "the notice's counts", func() bool {
 			list.Notices = nil
 			s.json("GET", "/api/v1/notices", coordinator, "", &list)
-			return len(list.Notices) == 1 && list.Notices[0].Notified == 5
+			for _, n := range list.Notices {
+				if n.StixID == obj {
+					return n.Notified == 5
+				}
+			}
+			return false
 		})
 		if code, _ := s.json("GET", "/api/v1/notices", county, "", nil); code != http.StatusForbidden {
 			t.Errorf("a county lists notices: %d", code)
 		}
 		var audited int
-		must(t, s.db.Reader().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM audit_log WHERE action = 'notice.send'`).Scan(&audited))
+		must(t, s.db.Reader().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM audit_log WHERE action = 'notice.send' AND target_id = $1`,
+			sent.Notice.ID).Scan(&audited))
 		if audited != 1 {
 			t.Errorf("%d audit entries for one send", audited)
 		}
@@ -312,6 +318,44 @@ func TestCoordinatorNotices(t *testing.T) {
 			t.Errorf("a county opens the notices page: %d", code)
 		}
 	})
+}
+
+// TestDemoWorldNotifies: the demo's coordinator notice reaches the
+// state's local governments and nobody else; its targets relationship to
+// the state reaches every organization of the state, and none outside it.
+func TestDemoWorldNotifies(t *testing.T) {
+	s := startSite(t, "", "", "", notify.New(notify.Options{}))
+	for _, tc := range []struct {
+		email           string
+		notice, targets bool
+	}{
+		{county, true, true},
+		{water, true, true},
+		{"admin@ashford-elections.example", false, true},
+		{stateAnalyst, false, true},
+		{coordinator, false, false},
+		{"admin@red-hawk.example", false, false},
+		{"admin@mpl.example", false, false},
+	} {
+		waitFor(t, "the demo notifications of "+tc.email, func() bool {
+			return len(s.inbox(tc.email, demo.NoticeID)) == b2i(tc.notice) && len(s.inbox(tc.email, demo.TargetsRelationshipID)) == b2i(tc.targets)
+		})
+	}
+	n := s.inbox(county, demo.TargetsRelationshipID)[0]
+	if n.ReasonKind != notify.ReasonTargeting || !strings.Contains(n.Reason, "Quarry Lantern") || n.TLP != "GREEN" {
+		t.Errorf("targets notification = %+v", n)
+	}
+	n = s.inbox(county, demo.NoticeID)[0]
+	if n.ReasonKind != notify.ReasonNotice || n.Severity != notify.SeverityHigh || n.TLP != "GREEN" {
+		t.Errorf("notice notification = %+v", n)
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // TestTargetsRelationships: a targets relationship that arrives before

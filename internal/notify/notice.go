@@ -233,10 +233,35 @@ func (m *Module) PreviewNotice(ctx context.Context, sel Selection) ([]Recipient,
 // are fixed here, in notice_recipients, not re-evaluated later. Only
 // coordinators send notices (Forbidden otherwise); every send is audited.
 func (m *Module) SendNotice(ctx context.Context, p access.Principal, d NoticeDraft, actor Actor) (Notice, []Recipient, error) {
+	return sendNotice(ctx, m.k.DB, m.k.Identity, m.sharing, p, d, actor, NoticeType+"--"+newUUIDv4(), time.Now().UTC())
+}
+
+// SeedNotice sends a notice with a STIX id of the caller's choosing
+// unless a notice with that id was sent already, and reports whether it
+// sent it. It needs no running module, so the demo world can have a
+// notice in its inboxes from the start: the notifications module makes
+// them when it consumes the objects-added event, as for any other notice.
+func SeedNotice(ctx context.Context, d *db.DB, ids *identity.Store, store *sharing.Store, p access.Principal, draft NoticeDraft, actor Actor, stixID string) (bool, error) {
+	if !stixIDPattern.MatchString(stixID) || !strings.HasPrefix(stixID, NoticeType+"--") {
+		return false, invalid("id: %q is not an %s id.", stixID, NoticeType)
+	}
+	var n int
+	if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM notices WHERE stix_id = $1`, stixID).Scan(&n); err != nil {
+		return false, fmt.Errorf("notify: find notice: %w", err)
+	}
+	if n > 0 {
+		return false, nil
+	}
+	_, _, err := sendNotice(ctx, d, ids, store, p, draft, actor, stixID, time.Now().UTC())
+	return err == nil, err
+}
+
+func sendNotice(ctx context.Context, database *db.DB, ids *identity.Store, store *sharing.Store, p access.Principal, d NoticeDraft, actor Actor,
+	stixID string, now time.Time) (Notice, []Recipient, error) {
 	if !p.Coordinator {
 		return Notice{}, nil, errs.E(errs.Forbidden, "Only coordinators send notices.")
 	}
-	orgs, err := m.k.Identity.Orgs(ctx)
+	orgs, err := ids.Orgs(ctx)
 	if err != nil {
 		return Notice{}, nil, err
 	}
@@ -248,11 +273,10 @@ func (m *Module) SendNotice(ctx context.Context, p access.Principal, d NoticeDra
 	if len(recips) == 0 {
 		return Notice{}, nil, invalid("selection: no organization matches it; widen it.")
 	}
-	now := time.Now().UTC()
-	n := Notice{ID: newID(), StixID: NoticeType + "--" + newUUIDv4(), OrgID: p.OrgID, Title: d.Title, Severity: d.Severity,
+	n := Notice{ID: newID(), StixID: stixID, OrgID: p.OrgID, Title: d.Title, Severity: d.Severity,
 		TLP: string(tlp), Selection: d.Selection, Recipients: len(recips), CreatedAt: now}
 	sel, _ := json.Marshal(d.Selection)
-	err = m.k.DB.Tx(ctx, func(tx *sql.Tx) error {
+	err = database.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO notices (id, stix_id, org_id, created_by, title, severity, tlp, selection, recipients, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, n.ID, n.StixID, n.OrgID, p.UserID, n.Title, string(n.Severity), n.TLP, string(sel),
 			n.Recipients, db.Micros(now)); err != nil {
@@ -267,7 +291,7 @@ func (m *Module) SendNotice(ctx context.Context, p access.Principal, d NoticeDra
 		for i, r := range recips {
 			ids[i] = r.OrgID
 		}
-		_, err := audit.Append(ctx, tx, m.k.DB.Engine(), audit.Entry{ActorUserID: actor.UserID, ActorOrgID: actor.OrgID, ActorLabel: actor.Label,
+		_, err := audit.Append(ctx, tx, database.Engine(), audit.Entry{ActorUserID: actor.UserID, ActorOrgID: actor.OrgID, ActorLabel: actor.Label,
 			Action: "notice.send", TargetKind: "notice", TargetID: n.ID, OrgScope: p.OrgID,
 			Detail:     map[string]any{"object": n.StixID, "title": n.Title, "severity": n.Severity, "tlp": n.TLP, "selection": d.Selection, "recipients": ids},
 			RemoteAddr: actor.RemoteAddr, RequestID: actor.RequestID})
@@ -286,14 +310,14 @@ func (m *Module) SendNotice(ctx context.Context, p access.Principal, d NoticeDra
 			grants = append(grants, access.Grant{Kind: access.GrantOrg, ID: r.OrgID})
 		}
 	}
-	rep, err := m.sharing.Ingest(ctx, sharing.Submission{Principal: p, Actor: actor.Label, Source: sharing.SourceForm, DefaultTLP: tlp,
+	rep, err := store.Ingest(ctx, sharing.Submission{Principal: p, Actor: actor.Label, Source: sharing.SourceForm, DefaultTLP: tlp,
 		Grants: grants, RemoteAddr: actor.RemoteAddr, RequestID: actor.RequestID}, []stix.Object{obj})
 	if err == nil && rep.Added != 1 {
 		err = fmt.Errorf("notify: store notice: %+v", rep.Outcomes)
 	}
 	if err != nil {
 		// Without its object the notice reaches nobody; do not list it.
-		_ = m.k.DB.Tx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+		_ = database.Tx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `DELETE FROM notices WHERE id = $1`, n.ID)
 			return err
 		})

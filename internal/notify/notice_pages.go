@@ -130,12 +130,24 @@ func (m *Module) renderNotices(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	data["Notices"], data["Choices"] = list, ch
-	tlp := string(access.Amber)
-	if t, err := access.ParseTLP(d.TLP); err == nil && t != access.Red {
-		tlp = string(t)
+	draftTLP := access.Amber
+	if t, err := access.ParseTLP(d.TLP); err == nil && t != access.Red && d.TLP != "" {
+		draftTLP = t
 	}
-	data["TLP"] = tlp
-	m.k.Renderer.Render(w, r, status, "notices.html", web.Page{Title: "Notices to organizations", TLP: tlp, Data: data})
+	data["TLP"] = string(draftTLP)
+	// The page shows the titles of the notices sent and, once composed,
+	// the draft: its marking is the highest of theirs. The form's default
+	// choice alone is not content.
+	top := access.Clear
+	if ok {
+		top = draftTLP
+	}
+	for _, n := range list {
+		if t := access.TLP(n.TLP); t.Rank() > top.Rank() {
+			top = t
+		}
+	}
+	m.k.Renderer.Render(w, r, status, "notices.html", web.Page{Title: "Notices to organizations", TLP: string(top), Data: data})
 }
 
 func (m *Module) noticesPage(w http.ResponseWriter, r *http.Request) {

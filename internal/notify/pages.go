@@ -16,6 +16,9 @@ type noticeView struct {
 	SeverityLabel string
 	Mitigations   []mitigation
 	References    []externalReference
+	// Text and Action are a coordinator notice's "what happened" and
+	// "what to do": a recipient who cannot read them has only the title.
+	Text, Action string
 }
 
 type mitigation struct{ ID, Name string }
@@ -26,9 +29,16 @@ type mitigation struct{ ID, Name string }
 func (m *Module) related(ctx context.Context, p access.Principal, n Notification) noticeView {
 	v := noticeView{Notification: n, SeverityLabel: severityLabel(n.Severity)}
 	if obj, err := m.sharing.Latest(ctx, p, n.StixID); err == nil {
-		var f fields
+		var f struct {
+			fields
+			Description string `json:"description"`
+			Action      string `json:"x_rampart_action"`
+		}
 		if json.Unmarshal(obj.Body, &f) == nil {
 			v.References = f.ExternalReferences
+			if obj.Type == NoticeType {
+				v.Text, v.Action = f.Description, f.Action
+			}
 		}
 	}
 	rels, err := m.sharing.Referencing(ctx, p, n.StixID, []string{"target_ref"}, 50)

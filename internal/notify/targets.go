@@ -11,7 +11,6 @@ import (
 
 	"github.com/rampart-project/rampart/internal/platform/access"
 	"github.com/rampart-project/rampart/internal/platform/db"
-	"github.com/rampart-project/rampart/internal/platform/errs"
 	"github.com/rampart-project/rampart/internal/platform/identity"
 )
 
@@ -122,11 +121,17 @@ func refType(id string) string { t, _, _ := strings.Cut(id, "--"); return t }
 // or organization, by its sectors) or a location (its administrative
 // area naming the organization's state, or the country US or the region
 // northern-america for every organization with a state). Each organization
-// is judged on the source and target versions it may see (sharing's
-// Latest under its principal): if either is hidden from it, or the
-// visible target does not name its sector or region, it is not told. The
-// caller checks that it may see the relationship itself.
-func (m *Module) targets(ctx context.Context, s subject, orgs []identity.Organization, principals *orgPrincipals, now time.Time) ([]candidate, string, Severity, error) {
+// is judged on the source and target versions it may see (the latest one
+// access.Policy.CanSee allows it, as sharing's Latest would give it): if
+// either is hidden from it, or the visible target does not name its sector
+// or region, it is not told. The caller checks that it may see the
+// relationship itself.
+//
+// The cost is O(versions + matching organizations), not O(organizations):
+// the event's targetIndex finds the organizations any version of the
+// target could concern, and visibility is decided once per principal
+// class (see visibility) rather than once per organization.
+func (m *Module) targets(ctx context.Context, q db.Querier, s subject, orgs []identity.Organization, principals *orgPrincipals, now time.Time) ([]candidate, string, Severity, error) {
 	var rel relFields
 	if json.Unmarshal(s.Body, &rel) != nil || rel.RelationshipType != "targets" || !slices.Contains(targetSources, refType(rel.SourceRef)) {
 		return nil, "", "", nil
@@ -139,45 +144,239 @@ func (m *Module) targets(ctx context.Context, s subject, orgs []identity.Organiz
 	if s.Revoked || (s.ValidUntil != 0 && s.ValidUntil <= db.Micros(now)) {
 		return nil, title, "", nil
 	}
-	states := stateNames(orgs)
+	src, err := objectVersions(ctx, q, rel.SourceRef)
+	if err != nil {
+		return nil, "", "", err
+	}
+	tgt, err := objectVersions(ctx, q, rel.TargetRef)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if len(src) == 0 || len(tgt) == 0 {
+		return nil, title, SeverityMedium, nil
+	}
+	if err := principals.preload(ctx, q, orgs); err != nil {
+		return nil, "", "", err
+	}
+	out, title := matchTargets(principals.index(orgs), m.k.Access, principals.by, rel, src, tgt, title)
+	return out, title, SeverityMedium, nil
+}
+
+// objVersion is one version of a relationship's source or target, with
+// what the access decision reads.
+type objVersion struct {
+	Item    access.Item
+	Type    string
+	Revoked bool
+	Fields  relFields
+}
+
+// objectVersions returns every version of stixID, newest first (by
+// modified, then seq, as sharing orders them).
+func objectVersions(ctx context.Context, q db.Querier, stixID string) ([]objVersion, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, type, tlp, owner_org, created_by, body, revoked FROM stix_versions WHERE stix_id = $1
+		ORDER BY modified DESC, seq DESC`, stixID)
+	if err != nil {
+		return nil, fmt.Errorf("notify: versions of %s: %w", stixID, err)
+	}
+	defer rows.Close()
+	var out []objVersion
+	for rows.Next() {
+		var v objVersion
+		var tlp string
+		var body []byte
+		var revoked int
+		if err := rows.Scan(&v.Item.ID, &v.Type, &tlp, &v.Item.OwnerOrg, &v.Item.CreatedBy, &body, &revoked); err != nil {
+			return nil, fmt.Errorf("notify: versions of %s: %w", stixID, err)
+		}
+		v.Item.TLP, v.Revoked = access.TLP(tlp), revoked != 0
+		_ = json.Unmarshal(body, &v.Fields)
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("notify: versions of %s: %w", stixID, err)
+	}
+	rows.Close()
+	for i := range out {
+		if out[i].Item.Audience, err = access.Audience(ctx, q, out[i].Item.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// targetIndex finds the organizations a target could concern without
+// looking at every organization. It is built once per event.
+type targetIndex struct {
+	orgs      []identity.Organization
+	byCode    map[string][]int32 // sector or flag code: organizations that carry it
+	byState   map[string][]int32 // state FIPS: its organizations
+	withState []int32            // every organization with a state
+	states    map[string][]string
+	areas     map[string][]string // a lower-case name of a state: its FIPS codes
+}
+
+func newTargetIndex(orgs []identity.Organization) *targetIndex {
+	x := &targetIndex{orgs: orgs, byCode: map[string][]int32{}, byState: map[string][]int32{}, states: stateNames(orgs), areas: map[string][]string{}}
+	for i, o := range orgs {
+		seen := map[string]bool{}
+		for _, c := range append(append([]string(nil), o.Sectors...), o.Flags...) {
+			if !seen[c] {
+				seen[c] = true
+				x.byCode[c] = append(x.byCode[c], int32(i))
+			}
+		}
+		if o.StateFIPS != "" {
+			x.byState[o.StateFIPS] = append(x.byState[o.StateFIPS], int32(i))
+			x.withState = append(x.withState, int32(i))
+		}
+	}
+	for fips, names := range x.states {
+		for _, n := range names {
+			if !slices.Contains(x.areas[n], fips) {
+				x.areas[n] = append(x.areas[n], fips)
+			}
+		}
+	}
+	return x
+}
+
+// candidates adds to set the organizations target t could concern: a
+// superset of those targetMatch accepts, which remains the judge.
+func (x *targetIndex) candidates(typ string, t relFields, set map[int32]bool) {
+	add := func(ids []int32) {
+		for _, i := range ids {
+			set[i] = true
+		}
+	}
+	if typ == "identity" {
+		if t.IdentityClass != "class" && t.IdentityClass != "organization" {
+			return
+		}
+		for _, sec := range t.Sectors {
+			for _, code := range orgSectorsFor(sec) {
+				add(x.byCode[code])
+			}
+		}
+		return
+	}
+	area := strings.ToLower(strings.TrimSpace(t.AdministrativeArea))
+	switch {
+	case area != "":
+		for _, fips := range x.areas[area] {
+			add(x.byState[fips])
+		}
+	case strings.EqualFold(t.Country, "US") || (t.Country == "" && strings.EqualFold(t.Region, "northern-america")):
+		add(x.withState)
+	}
+}
+
+// visibility is which version of the source and of the target a
+// principal may see (an index into the versions, -1 for none).
+type visibility struct{ src, tgt int }
+
+// named returns the organizations the access decision may treat apart
+// from others of their communities: owners and organization grantees of
+// any version, and the organization of a user a version names (an
+// organization principal's user is "notify:" and its id).
+func named(vs ...[]objVersion) map[string]bool {
+	out := map[string]bool{}
+	for _, list := range vs {
+		for _, v := range list {
+			out[v.Item.OwnerOrg] = true
+			if org, ok := strings.CutPrefix(v.Item.CreatedBy, "notify:"); ok {
+				out[org] = true
+			}
+			for _, g := range v.Item.Audience {
+				switch g.Kind {
+				case access.GrantOrg:
+					out[g.ID] = true
+				case access.GrantUser:
+					if org, ok := strings.CutPrefix(g.ID, "notify:"); ok {
+						out[org] = true
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// matchTargets judges the candidate organizations of a targets
+// relationship. CanSee reads a principal's organization id only to
+// compare it with an owner or a grantee, and its user id only for those
+// it names; so organizations that no version names and that share their
+// communities share every decision, and one of them decides for all (its
+// principal class, keyed by its communities). A named organization is
+// decided on its own.
+func matchTargets(x *targetIndex, pol access.Policy, principals map[string]access.Principal, rel relFields, src, tgt []objVersion, title string) ([]candidate, string) {
+	tt := refType(rel.TargetRef)
+	set := map[int32]bool{}
+	for _, v := range tgt {
+		x.candidates(tt, v.Fields, set)
+	}
+	idx := make([]int32, 0, len(set))
+	for i := range set {
+		idx = append(idx, i)
+	}
+	slices.Sort(idx) // the organizations' order, as before
+	special := named(src, tgt)
+	classes := map[string]visibility{}
+	first := func(p access.Principal, vs []objVersion) int {
+		for i, v := range vs {
+			if pol.CanSee(p, v.Item) {
+				return i
+			}
+		}
+		return -1
+	}
+	type reasonKey struct {
+		vis visibility
+		why string
+	}
+	reasons := map[reasonKey]string{}
 	var out []candidate
-	for _, o := range orgs {
-		p, err := principals.get(ctx, o.ID)
-		if err != nil {
-			return nil, "", "", err
+	var key strings.Builder
+	for _, i := range idx {
+		o := x.orgs[i]
+		p, ok := principals[o.ID]
+		if !ok {
+			continue // no principal, no decision: never told
 		}
-		src, err := m.sharing.Latest(ctx, p, rel.SourceRef)
-		if errs.Is(err, errs.NotFound) {
+		key.Reset()
+		if special[o.ID] {
+			key.WriteString("\x01" + o.ID) // no community id starts with \x01
+		} else {
+			for _, c := range p.Communities {
+				key.WriteString(c)
+				key.WriteByte(0)
+			}
+		}
+		k := key.String()
+		vis, ok := classes[k]
+		if !ok {
+			vis = visibility{first(p, src), first(p, tgt)}
+			classes[k] = vis
+		}
+		if vis.src < 0 || vis.tgt < 0 || src[vis.src].Revoked || tgt[vis.tgt].Revoked {
 			continue
 		}
-		if err != nil {
-			return nil, "", "", err
-		}
-		tgt, err := m.sharing.Latest(ctx, p, rel.TargetRef)
-		if errs.Is(err, errs.NotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, "", "", err
-		}
-		if src.Revoked || tgt.Revoked {
-			continue
-		}
-		var t relFields
-		if json.Unmarshal(tgt.Body, &t) != nil {
-			continue
-		}
-		srcName := src.Name
-		if srcName == "" {
-			srcName = rel.SourceRef
-		}
-		title = clip(src.Type + ": " + srcName + " targets " + firstNonEmpty(t.Name, rel.TargetRef))
-		if c, ok := targetMatch(o, tt, t, states); ok {
-			c.Reason = fmt.Sprintf("a targets relationship from %s %q to %s %q: %s", src.Type, srcName, tt, firstNonEmpty(t.Name, rel.TargetRef), c.Reason)
+		sv, t := src[vis.src], tgt[vis.tgt].Fields
+		srcName := firstNonEmpty(sv.Fields.Name, rel.SourceRef)
+		title = clip(sv.Type + ": " + srcName + " targets " + firstNonEmpty(t.Name, rel.TargetRef))
+		if c, ok := targetMatch(o, tt, t, x.states); ok {
+			// Tens of thousands of organizations share a few reasons.
+			rk := reasonKey{vis, c.Reason}
+			why, ok := reasons[rk]
+			if !ok {
+				why = fmt.Sprintf("a targets relationship from %s %q to %s %q: %s", sv.Type, srcName, tt, firstNonEmpty(t.Name, rel.TargetRef), c.Reason)
+				reasons[rk] = why
+			}
+			c.Reason = why
 			out = append(out, c)
 		}
 	}
-	return out, title, SeverityMedium, nil
+	return out, title
 }
 
 // targetMatch says whether a target identity or location concerns o.

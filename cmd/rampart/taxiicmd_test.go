@@ -104,11 +104,12 @@ func TestTAXIICommands(t *testing.T) {
 		t.Fatalf("pull after the last date_added: %d %s", code, out)
 	}
 
-	// Push: the demo's two GREEN state objects and the one just pulled;
-	// with --max-tlp clear, none of them.
+	// Push: the demo's five GREEN state objects (two shared by the state,
+	// and the intrusion set, location and targets relationship) and the one
+	// just pulled; with --max-tlp clear, none of them.
 	out, errOut, code = runWithStdin(t, "", "--data", dir, "taxii", "push", root, "--collection", "feed", "--from", "meridian-sltt",
 		"--org", "State of Meridian", "--user", "svc", "--token", "pw")
-	if code != 0 || !strings.Contains(out, "3 sent: 3 accepted, 0 refused, 0 pending") {
+	if code != 0 || !strings.Contains(out, "6 sent: 6 accepted, 0 refused, 0 pending") {
 		t.Fatalf("push: %d\n%s%s", code, out, errOut)
 	}
 	out, _, code = runWithStdin(t, "", "--data", dir, "taxii", "push", root, "--collection", "feed", "--from", "meridian-sltt",
@@ -153,12 +154,12 @@ func TestPeerCommands(t *testing.T) {
 	}
 
 	// The pull stores one object and drops the RED one; the push sends
-	// the demo's two GREEN state objects, not the one it just pulled.
+	// the demo's five GREEN state objects, not the one it just pulled.
 	out, _, code := runWithStdin(t, "", "--data", dir, "peer", "sync", "feed")
-	if code != 0 || !strings.Contains(out, "feed: pulled 1 (0 unchanged, 0 rejected, 1 TLP:RED dropped), pushed 2 (0 refused)") {
+	if code != 0 || !strings.Contains(out, "feed: pulled 1 (0 unchanged, 0 rejected, 1 TLP:RED dropped), pushed 5 (0 refused)") {
 		t.Fatalf("sync: %d %s", code, out)
 	}
-	if auth, posted := remote.seen(); auth[0] != "Bearer tok-from-stdin" || len(posted) != 2 {
+	if auth, posted := remote.seen(); auth[0] != "Bearer tok-from-stdin" || len(posted) != 5 {
 		t.Fatalf("the peer saw %v and got %v", auth, posted)
 	}
 	out, _, code = runWithStdin(t, "", "--data", dir, "peer", "list", "--json")

@@ -37,6 +37,18 @@
 // every write is audited and announces itself with a
 // notify.inventory.changed event in the same transaction.
 //
+// Inventories are edited through GET, POST /api/v1/orgs/{org}/inventory
+// and DELETE /api/v1/orgs/{org}/inventory/{id} (inventory_api.go) and the
+// pages /inventory and /orgs/{org}/inventory (inventory_pages.go, marked
+// TLP:AMBER+STRICT). A POST takes one entry as JSON or a whole file (text/csv
+// for ParseCSV, an array or {"items"} document for ParseJSON; ?replace=true
+// to make it the whole inventory, refused unless every line is valid) and
+// answers the accepted count and every rejected line. Whoever CanView
+// refuses gets 404, so a path does not reveal that an organization exists;
+// writers are the organization's org admins and coordinators, as for its
+// other settings, since the inventory decides what the organization is
+// told; analysts and viewers read it.
+//
 // # Matching observables
 //
 // The Matcher answers Match(observable) from memory. It is built from every

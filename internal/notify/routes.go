@@ -28,6 +28,18 @@ func (m *Module) routes(rt *web.Router) {
 	rt.HandleFunc("POST /api/v1/notices", coordinators, m.apiSendNotice)
 	rt.HandleFunc("POST /api/v1/notices/preview", coordinators, m.apiPreviewNotice)
 
+	// Inventories: handlers answer 404 to whoever CanView refuses, so the
+	// path does not tell whether the organization exists; writers are
+	// the organization's org admins and coordinators (inventory_api.go).
+	rt.HandleFunc("GET /api/v1/orgs/{org}/inventory", web.SignedIn, m.apiListInventory)
+	rt.HandleFunc("POST /api/v1/orgs/{org}/inventory", admins, m.apiPostInventory)
+	rt.HandleFunc("DELETE /api/v1/orgs/{org}/inventory/{id}", admins, m.apiDeleteInventory)
+	rt.HandleFunc("GET /inventory", web.SignedIn, m.myInventoryPage)
+	rt.HandleFunc("GET /orgs/{org}/inventory", web.SignedIn, m.orgInventoryPage)
+	rt.HandleFunc("POST /orgs/{org}/inventory/add", admins, m.addInventoryForm)
+	rt.HandleFunc("POST /orgs/{org}/inventory/upload", admins, m.uploadInventoryForm)
+	rt.HandleFunc("POST /orgs/{org}/inventory/{id}/remove", admins, m.removeInventoryForm)
+
 	rt.HandleFunc("GET /notifications", web.SignedIn, m.listPage)
 	rt.HandleFunc("GET /notifications/notices", coordinators, m.noticesPage)
 	rt.HandleFunc("POST /notifications/notices", coordinators, m.noticeForm)

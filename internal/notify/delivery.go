@@ -7,13 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/wneessen/go-mail"
@@ -463,34 +460,4 @@ func (m *Module) sendWebhook(ctx context.Context, d delivery) error {
 		return fmt.Errorf("notify: webhook answered %s", resp.Status)
 	}
 	return nil
-}
-
-// newWebhookClient is the client of notification webhooks: a deadline for
-// the whole exchange, no redirects (a receiver that moves should be
-// re-registered), and no connection to an address no receiver has —
-// link-local (cloud metadata services live there), multicast, broadcast
-// or unspecified — checked at connect time, so a name that resolves there
-// later is refused as well.
-func newWebhookClient() *http.Client {
-	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return err
-		}
-		a, err := netip.ParseAddr(host)
-		if err != nil {
-			return fmt.Errorf("notify: webhook address %q: %w", host, err)
-		}
-		a = a.Unmap()
-		if a.IsLinkLocalUnicast() || a.IsMulticast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() || a.IsUnspecified() ||
-			a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
-			return fmt.Errorf("notify: webhook address %s is not one a receiver has", a)
-		}
-		return nil
-	}}
-	return &http.Client{
-		Timeout:       10 * time.Second,
-		Transport:     &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second, MaxIdleConnsPerHost: 4},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 }

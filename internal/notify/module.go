@@ -89,7 +89,7 @@ func New(opts Options) *Module {
 	if opts.DigestEvery <= 0 {
 		opts.DigestEvery = time.Hour
 	}
-	return &Module{opts: opts, wake: make(chan struct{}, 1), client: newWebhookClient()}
+	return &Module{opts: opts, wake: make(chan struct{}, 1), client: sharing.NewWebhookClient()}
 }
 
 // Name implements app.Module.

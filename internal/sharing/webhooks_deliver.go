@@ -64,19 +64,20 @@ type webhookDeliverer struct {
 func newWebhookDeliverer(store *Store, bus *events.Bus, ids *identity.Store, logger *slog.Logger) *webhookDeliverer {
 	return &webhookDeliverer{
 		store: store, db: store.DB(), bus: bus, ids: ids, logger: logger.With("component", "webhooks"),
-		client: newWebhookClient(), backoff: append([]time.Duration(nil), webhookBackoff...), wake: make(chan struct{}, 1),
+		client: NewWebhookClient(), backoff: append([]time.Duration(nil), webhookBackoff...), wake: make(chan struct{}, 1),
 	}
 }
 
 // errWebhookAddress is a connection refused because of where it goes.
 var errWebhookAddress = errors.New("webhooks: the address is not one a webhook may call")
 
-// newWebhookClient is an HTTP client for receivers: a timeout for the
-// whole exchange, redirects followed only within the same scheme and
-// host, and no connections to link-local, multicast or unspecified
+// NewWebhookClient is the HTTP client for webhook receivers, of this
+// module and of notifications: a timeout for the whole exchange, redirects
+// followed only within the same scheme and host, and no connections to
+// link-local (cloud metadata services), multicast or unspecified
 // addresses, checked when connecting so that a name that resolves there
 // later is refused too.
-func newWebhookClient() *http.Client {
+func NewWebhookClient() *http.Client {
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second,
 		Control: func(_, address string, _ syscall.RawConn) error {
 			host, _, err := net.SplitHostPort(address)

@@ -60,6 +60,10 @@ type orgData struct {
 	InviteEmail string
 	Error       string
 	Notice      string
+	// For administrators: the profile form, and why its last submission
+	// was refused.
+	Profile      *profileEditor
+	ProfileError string
 }
 
 func (m *Module) orgData(ctx context.Context, c *identity.Caller, o *identity.Organization) (*orgData, error) {
@@ -84,6 +88,7 @@ func (m *Module) orgData(ctx context.Context, c *identity.Caller, o *identity.Or
 	}
 	if d.CanAdmin {
 		d.CanGrant = grantable(c)
+		d.Profile = newProfileEditor(identity.ProfileOf(o))
 		if d.Invitations, err = m.ids.Invitations(ctx, o.ID); err != nil {
 			return nil, err
 		}
@@ -127,6 +132,8 @@ func (m *Module) orgPage(w http.ResponseWriter, r *http.Request) {
 			d.Notice = "The user is disabled and signed out."
 		case "enabled":
 			d.Notice = "The user may sign in again."
+		case "profile":
+			d.Notice = "The profile is saved; notifications now match on it."
 		}
 	})
 }

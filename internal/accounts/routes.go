@@ -34,6 +34,7 @@ func (m *Module) routes(rt *web.Router) {
 	// Organizations and their members.
 	rt.HandleFunc("GET /orgs", web.RequireRole(coordinator), m.orgsPage)
 	rt.HandleFunc("GET /orgs/{id}", web.SignedIn, m.orgPage)
+	rt.HandleFunc("POST /orgs/{id}/profile", web.Admin(orgAdmins...), m.profileForm)
 	rt.HandleFunc("POST /orgs/{id}/invitations", web.Admin(orgAdmins...), m.invite)
 	rt.HandleFunc("POST /orgs/{id}/members/{user}/roles", web.Admin(orgAdmins...), m.setRoles)
 	rt.HandleFunc("POST /orgs/{id}/members/{user}/disable", web.Admin(orgAdmins...), m.setDisabled(true))
@@ -56,4 +57,9 @@ func (m *Module) routes(rt *web.Router) {
 	rt.HandleFunc("GET /api/v1/tokens", web.SignedIn, m.listTokensAPI)
 	rt.HandleFunc("POST /api/v1/tokens", web.Admin(), m.createTokenAPI)
 	rt.HandleFunc("DELETE /api/v1/tokens/{id}", web.SignedIn, m.revokeTokenAPI)
+	// {org}, as notify's inventory routes name it. The profile, like the
+	// inventory it completes, takes a write token, not an admin one. PUT
+	// replaces the whole profile: a field left out is emptied.
+	rt.HandleFunc("GET /api/v1/orgs/{org}", web.SignedIn, m.orgAPI)
+	rt.HandleFunc("PUT /api/v1/orgs/{org}/profile", web.RequireRole(orgAdmins...), m.profileAPI)
 }

@@ -184,6 +184,12 @@ func (m *Module) onEvent(ctx context.Context, tx *sql.Tx, e events.Event) error 
 			return nil
 		}
 		return m.retro(ctx, tx, ev.OrgID)
+	case identity.TopicOrgProfileChanged:
+		var ev identity.ProfileChanged
+		if err := e.Decode(&ev); err != nil {
+			return fmt.Errorf("notify: decode event %s: %w", e.ID, err)
+		}
+		return m.retroProfile(ctx, tx, ev.OrgID)
 	case sharing.TopicObjectsAdded:
 		var ev sharing.AddedEvent
 		if err := e.Decode(&ev); err != nil {
@@ -234,6 +240,7 @@ func (m *Module) broadcastRefresh(ctx context.Context) {
 // holds the event's targetIndex.
 type orgPrincipals struct {
 	ids     *identity.Store
+	only    string // when set, only this organization is told (retroProfile)
 	by      map[string]access.Principal
 	loaded  bool // by holds every organization of the event
 	targets *targetIndex
@@ -364,6 +371,9 @@ func (m *Module) notify(ctx context.Context, tx *sql.Tx, s subject, mt *Matcher,
 	}
 	keep := map[[2]string]bool{}
 	for _, c := range cands {
+		if principals.only != "" && c.OrgID != principals.only {
+			continue
+		}
 		p, err := principals.get(ctx, c.OrgID)
 		if err != nil {
 			return err
@@ -452,6 +462,69 @@ func (m *Module) retro(ctx context.Context, tx *sql.Tx, orgID string) error {
 				s.ValidUntil = db.Micros(v.ValidUntil)
 			}
 			if err := m.notify(ctx, tx, s, mt, nil, principals, now, false); err != nil {
+				return err
+			}
+		}
+		if !page.More {
+			return nil
+		}
+		after = page.Next
+	}
+}
+
+// retroProfile is retro for a changed organization profile: the latest
+// version of every targeting object and relationship the organization may
+// see is evaluated against its new sectors, flags and region. Only it is
+// told; the state organizations of its state come along only so that a
+// location may name the state as the instance calls it ("Meridian").
+// Notifications it no longer concerns are left as they are: they were
+// true when sent.
+func (m *Module) retroProfile(ctx context.Context, tx *sql.Tx, orgID string) error {
+	all, err := m.k.Identity.Orgs(ctx)
+	if err != nil {
+		return err
+	}
+	var org *identity.Organization
+	for i := range all {
+		if all[i].ID == orgID {
+			org = &all[i]
+		}
+	}
+	if org == nil {
+		return nil // deleted since; nothing to tell
+	}
+	orgs := []identity.Organization{*org}
+	for _, o := range all {
+		if o.ID != orgID && o.Kind == identity.KindState && o.StateFIPS != "" && o.StateFIPS == org.StateFIPS {
+			orgs = append(orgs, o)
+		}
+	}
+	principals := &orgPrincipals{ids: m.k.Identity, by: map[string]access.Principal{}, only: orgID}
+	p, err := principals.get(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	now := m.opts.Now()
+	types := append(slices.Clone(targetingTypes), "relationship")
+	var after int64
+	for {
+		page, err := m.sharing.Find(ctx, p, sharing.Query{Types: types, After: after, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		for _, v := range page.Versions {
+			if v.TLP == access.Red {
+				continue
+			}
+			aud, err := m.sharing.Audience(ctx, v.ItemID)
+			if err != nil {
+				return err
+			}
+			s := subject{Seq: v.Seq, ItemID: v.ItemID, StixID: v.StixID, Type: v.Type, TLP: v.TLP, Item: v.Item(aud), Body: v.Body, Revoked: v.Revoked}
+			if !v.ValidUntil.IsZero() {
+				s.ValidUntil = db.Micros(v.ValidUntil)
+			}
+			if err := m.notify(ctx, tx, s, m.matcher, orgs, principals, now, false); err != nil {
 				return err
 			}
 		}

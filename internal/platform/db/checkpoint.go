@@ -10,11 +10,23 @@ import (
 // SQLite's WAL has to be copied back into the database file now and then
 // (a checkpoint). By default the connection whose commit pushes the WAL past
 // 1,000 pages does it, inside that commit: a bulk import then spends about
-// a fifth of its time copying pages while holding the only write lock. The
-// writer connection turns that off (wal_autocheckpoint(0)) and a
-// checkpointer does it on a connection of its own, beside the writer: a
-// PASSIVE checkpoint never waits for the writer or readers, and copies what
-// they have let go of.
+// a fifth of its time copying pages while holding the only write lock. A
+// checkpointer does the copying on a connection of its own, beside the
+// writer: a PASSIVE checkpoint never waits for the writer or readers, and
+// copies what they have let go of.
+//
+// The writer still checkpoints, at a higher mark (writerCheckpointPages),
+// because only it can start the WAL over: SQLite rewinds the log when a
+// write transaction begins with every frame copied, and a writer that
+// commits back to back always begins before a checkpointer beside it has
+// finished — without this the WAL of a long import grew to four times the
+// database. By then the checkpointer has copied nearly everything, so the
+// writer's own checkpoint is short.
+
+// writerCheckpointPages is the WAL size (in pages) at which a commit of
+// the writer checkpoints and so lets the next transaction rewind the log:
+// 16 MiB with 4 KiB pages.
+const writerCheckpointPages = 4000
 
 // checkpointEvery is how often the checkpointer looks at the WAL.
 const checkpointEvery = 200 * time.Millisecond

@@ -110,7 +110,7 @@ func sqliteDSN(path string, role sqliteRole) string {
 	switch role {
 	case writerConn:
 		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "wal_autocheckpoint(0)") // see checkpoint.go
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages)) // see checkpoint.go
 		q.Set("_txlock", "immediate")
 	case readerConn:
 		q.Add("_pragma", "query_only(1)")

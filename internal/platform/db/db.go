@@ -111,6 +111,9 @@ func sqliteDSN(path string, role sqliteRole) string {
 	case writerConn:
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages)) // see checkpoint.go
+		// A WAL that a burst made larger is cut back to 64 MiB when the
+		// log is rewound, rather than keeping its largest size on disk.
+		q.Add("_pragma", "journal_size_limit(67108864)")
 		q.Set("_txlock", "immediate")
 	case readerConn:
 		q.Add("_pragma", "query_only(1)")

@@ -443,33 +443,9 @@ func (m *Module) retro(ctx context.Context, tx *sql.Tx, orgID string) error {
 		return err
 	}
 	now := m.opts.Now()
-	var after int64
-	for {
-		page, err := m.sharing.Find(ctx, p, sharing.Query{Types: retroTypes, After: after, Limit: 1000})
-		if err != nil {
-			return err
-		}
-		for _, v := range page.Versions {
-			if v.TLP == access.Red {
-				continue
-			}
-			aud, err := m.sharing.Audience(ctx, v.ItemID)
-			if err != nil {
-				return err
-			}
-			s := subject{Seq: v.Seq, ItemID: v.ItemID, StixID: v.StixID, Type: v.Type, TLP: v.TLP, Item: v.Item(aud), Body: v.Body, Revoked: v.Revoked}
-			if !v.ValidUntil.IsZero() {
-				s.ValidUntil = db.Micros(v.ValidUntil)
-			}
-			if err := m.notify(ctx, tx, s, mt, nil, principals, now, false); err != nil {
-				return err
-			}
-		}
-		if !page.More {
-			return nil
-		}
-		after = page.Next
-	}
+	return m.eachVisible(ctx, p, retroTypes, func(s subject) error {
+		return m.notify(ctx, tx, s, mt, nil, principals, now, false)
+	})
 }
 
 // retroProfile is retro for a changed organization profile: the latest
@@ -506,6 +482,15 @@ func (m *Module) retroProfile(ctx context.Context, tx *sql.Tx, orgID string) err
 	}
 	now := m.opts.Now()
 	types := append(slices.Clone(targetingTypes), "relationship")
+	return m.eachVisible(ctx, p, types, func(s subject) error {
+		return m.notify(ctx, tx, s, m.matcher, orgs, principals, now, false)
+	})
+}
+
+// eachVisible calls fn with the latest version of every object of the
+// types that p may see, except TLP:RED (never an organization-wide
+// notice), page by page.
+func (m *Module) eachVisible(ctx context.Context, p access.Principal, types []string, fn func(subject) error) error {
 	var after int64
 	for {
 		page, err := m.sharing.Find(ctx, p, sharing.Query{Types: types, After: after, Limit: 1000})
@@ -524,7 +509,7 @@ func (m *Module) retroProfile(ctx context.Context, tx *sql.Tx, orgID string) err
 			if !v.ValidUntil.IsZero() {
 				s.ValidUntil = db.Micros(v.ValidUntil)
 			}
-			if err := m.notify(ctx, tx, s, m.matcher, orgs, principals, now, false); err != nil {
+			if err := fn(s); err != nil {
 				return err
 			}
 		}

@@ -532,3 +532,32 @@ func TestEveryReplicaRefreshesItsMatcher(t *testing.T) {
 		}
 	}
 }
+
+// TestSightingOfObservedData: a sighting whose observed-data names an
+// address in a county's network tells that county, with the address as
+// the reason, and nobody whose inventory it is not in. The observed-data's
+// references are read from its body (stix_refs is keyed by target).
+func TestSightingOfObservedData(t *testing.T) {
+	engines(t, func(t *testing.T, database, natsURL, prefix string) {
+		s := startSite(t, database, natsURL, prefix, notify.New(notify.Options{}))
+		now := stamp(time.Now())
+		ind := "indicator--4f1c2b3a-5d6e-4f7a-8b9c-0d1e2f3a4b5c"
+		addr := "ipv4-addr--7f3e2d1c-0b9a-5876-9c5d-4e3f2a1b0c9d"
+		od := "observed-data--6e5d4c3b-2a19-4f8e-9d7c-6b5a4f3e2d1c"
+		sighting := "sighting--5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a"
+		publish(t, s, stateAnalyst, "green",
+			fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":%q,"created":%q,"modified":%q,"pattern":"[ipv4-addr:value = '203.0.113.250']","pattern_type":"stix","valid_from":%q}`, ind, now, now, now),
+			fmt.Sprintf(`{"type":"ipv4-addr","spec_version":"2.1","id":%q,"value":"198.51.100.77"}`, addr),
+			fmt.Sprintf(`{"type":"observed-data","spec_version":"2.1","id":%q,"created":%q,"modified":%q,"first_observed":%q,"last_observed":%q,"number_observed":3,"object_refs":[%q]}`, od, now, now, now, now, addr))
+		publish(t, s, stateAnalyst, "green",
+			fmt.Sprintf(`{"type":"sighting","spec_version":"2.1","id":%q,"created":%q,"modified":%q,"sighting_of_ref":%q,"observed_data_refs":[%q],"count":3}`, sighting, now, now, ind, od))
+		var got []notify.Notification
+		waitFor(t, "the county's sighting notification", func() bool { got = s.inbox(county, sighting); return len(got) == 1 })
+		if got[0].ReasonKind != notify.ReasonSighting || !strings.Contains(got[0].Reason, "198.51.100.77") {
+			t.Errorf("notification = %+v", got[0])
+		}
+		if n := s.inbox(water, sighting); len(n) != 0 {
+			t.Errorf("the water utility, whose network the address is not in, was told: %+v", n)
+		}
+	})
+}

@@ -256,21 +256,45 @@ func versionObservables(ctx context.Context, q db.Querier, seq int64) ([]Observa
 }
 
 // sightingObservables reads the cyber-observables the observed-data of a
-// sighting refers to, in any stored version.
+// sighting refers to, in any stored version. The observed-data's
+// object_refs come from their bodies: stix_refs is keyed by what a
+// reference points at, not by where it comes from (decision 25).
 func sightingObservables(ctx context.Context, q db.Querier, refs []string) ([]Observable, error) {
 	if len(refs) == 0 {
 		return nil, nil
 	}
 	var a access.Args
-	ph := make([]string, len(refs))
-	for i, r := range refs {
-		ph[i] = a.Add(r)
+	rows, err := q.QueryContext(ctx, `SELECT body FROM stix_versions WHERE stix_id IN (`+a.List(refs)+`)`, a.Values...)
+	if err != nil {
+		return nil, fmt.Errorf("notify: sighting observed-data: %w", err)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT DISTINCT o.type, o.op, o.value FROM stix_versions od
-		JOIN stix_refs r ON r.version_seq = od.seq AND r.property = 'object_refs'
-		JOIN stix_versions sco ON sco.stix_id = r.ref_id
+	var scos []string
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("notify: sighting observed-data: %w", err)
+		}
+		var od struct {
+			ObjectRefs []string `json:"object_refs"`
+		}
+		if json.Unmarshal(body, &od) == nil {
+			scos = append(scos, od.ObjectRefs...)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("notify: sighting observed-data: %w", err)
+	}
+	if len(scos) == 0 {
+		return nil, nil
+	}
+	slices.Sort(scos)
+	scos = slices.Compact(scos)
+	var b access.Args
+	rows, err = q.QueryContext(ctx, `SELECT DISTINCT o.type, o.op, o.value FROM stix_versions sco
 		JOIN stix_observables o ON o.version_seq = sco.seq
-		WHERE od.stix_id IN (`+strings.Join(ph, ", ")+`)`, a.Values...)
+		WHERE sco.stix_id IN (`+b.List(scos)+`)`, b.Values...)
 	if err != nil {
 		return nil, fmt.Errorf("notify: sighting observables: %w", err)
 	}

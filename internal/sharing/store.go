@@ -349,13 +349,7 @@ func (s *Store) versionFilter(p access.Principal, q Query, a *access.Args) strin
 	return "(" + strings.Join(ors, " OR ") + ")"
 }
 
-func list(a *access.Args, values []string) string {
-	ph := make([]string, len(values))
-	for i, v := range values {
-		ph[i] = a.Add(v)
-	}
-	return strings.Join(ph, ", ")
-}
+func list(a *access.Args, values []string) string { return a.List(values) }
 
 func escapeLike(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

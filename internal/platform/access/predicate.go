@@ -1,6 +1,9 @@
 package access
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Args collects query arguments and hands out their placeholders, so a
 // predicate can be spliced into a larger query.
@@ -10,6 +13,16 @@ type Args struct{ Values []any }
 func (a *Args) Add(v any) string {
 	a.Values = append(a.Values, v)
 	return fmt.Sprintf("$%d", len(a.Values))
+}
+
+// List appends values and returns their placeholders joined by commas,
+// for an IN (...) list.
+func (a *Args) List(values []string) string {
+	ph := make([]string, len(values))
+	for i, v := range values {
+		ph[i] = a.Add(v)
+	}
+	return strings.Join(ph, ", ")
 }
 
 // Columns names the columns of the item table in the query: its id, owner

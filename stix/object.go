@@ -282,11 +282,49 @@ func (o Object) String(name string) (s string, ok bool) {
 	return s, true
 }
 
-// Strings returns a top-level list-of-strings property.
+// Strings returns a top-level list-of-strings property; nil when it is
+// absent or not a list of strings.
 func (o Object) Strings(name string) []string {
-	var s []string
-	o.decode(name, &s)
-	return s
+	v, ok := o.props[name]
+	if !ok || len(v) == 0 || v[0] != '[' {
+		return nil
+	}
+	list, err := decodeAny(v)
+	if err != nil {
+		return nil
+	}
+	items, _ := list.([]any)
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		s, ok := it.(string)
+		if !ok {
+			return nil
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// ExternalIDs returns the external_id of each external reference that
+// has one, in order.
+func (o Object) ExternalIDs() []string {
+	v, ok := o.props["external_references"]
+	if !ok {
+		return nil
+	}
+	list, err := decodeAny(v)
+	if err != nil {
+		return nil
+	}
+	items, _ := list.([]any)
+	var out []string
+	for _, it := range items {
+		ref, _ := it.(map[string]any)
+		if id, _ := ref["external_id"].(string); id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Decode decodes a top-level property into v with encoding/json.

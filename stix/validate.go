@@ -143,14 +143,6 @@ func (l lazyJSON) decode() any {
 	return v
 }
 
-func decodeAny(raw []byte) (any, error) {
-	var val any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	err := dec.Decode(&val)
-	return val, err
-}
-
 // ValidateBundle validates a bundle: its own properties and every object.
 // Besides what Validate checks, it reports objects that appear twice with
 // the same id and modified time, and references to marking definitions

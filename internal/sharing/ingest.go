@@ -483,17 +483,8 @@ func describe(obj stix.Object) (name, search string) {
 	// The beginning of a description is what people search for; the whole
 	// of it would double the size of an ATT&CK import for little gain.
 	add(cutBytes(str("description"), 500))
-	var refs []struct {
-		ExternalID string `json:"external_id"`
-	}
-	_ = obj.Decode("external_references", &refs)
-	for _, ref := range refs {
-		add(ref.ExternalID)
-	}
-	var aliases []string
-	if obj.Decode("aliases", &aliases) == nil {
-		parts = append(parts, aliases...)
-	}
+	parts = append(parts, obj.ExternalIDs()...)
+	parts = append(parts, obj.Strings("aliases")...)
 	search = strings.ToLower(strings.Join(parts, " "))
 	if len(search) > 4000 {
 		search = cutBytes(search, 4000)
@@ -539,19 +530,16 @@ func references(obj stix.Object) [][2]string {
 		if prop == "object_marking_refs" || strings.HasSuffix(prop, "_by_ref") {
 			continue
 		}
-		raw, _ := obj.Property(prop)
 		switch {
 		case strings.HasSuffix(prop, "_ref"):
-			var id string
-			if json.Unmarshal(raw, &id) == nil && id != "" {
+			if id, _ := obj.String(prop); id != "" {
 				if k := [2]string{prop, id}; !seen[k] {
 					seen[k] = true
 					out = append(out, k)
 				}
 			}
 		case strings.HasSuffix(prop, "_refs"):
-			var ids []string
-			if json.Unmarshal(raw, &ids) == nil {
+			if ids := obj.Strings(prop); ids != nil {
 				for _, id := range ids {
 					if k := [2]string{prop, id}; id != "" && !seen[k] {
 						seen[k] = true

@@ -431,8 +431,8 @@ func (t *handlerTimings) percentiles() (int, time.Duration, time.Duration) {
 // connection of the pool is opened and held at once while it runs; the
 // pool keeps them open afterwards (no lifetime, as many idle as open).
 func tuneReaders(ctx context.Context, d *db.DB, o options, stdout io.Writer) error {
-	pool, ok := d.Reader().(*sql.DB)
-	if !ok || d.Engine() != db.SQLite || o.readers == 0 && len(o.pragmas) == 0 {
+	pool := d.ReadPool()
+	if d.Engine() != db.SQLite || o.readers == 0 && len(o.pragmas) == 0 {
 		return nil
 	}
 	if o.readers > 0 {
@@ -469,10 +469,7 @@ func tuneReaders(ctx context.Context, d *db.DB, o options, stdout io.Writer) err
 }
 
 func poolStats(d *db.DB) sql.DBStats {
-	if pool, ok := d.Reader().(*sql.DB); ok {
-		return pool.Stats()
-	}
-	return sql.DBStats{}
+	return d.ReadPool().Stats()
 }
 
 func printRun(w io.Writer, limit, r, of int, s summary) {

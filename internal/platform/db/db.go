@@ -57,6 +57,8 @@ type DB struct {
 	engine Engine
 	read   *sql.DB // reads; on PostgreSQL the same pool as write
 	write  *sql.DB
+	// stmts prepares SQLite reads once per connection; nil on PostgreSQL.
+	stmts *stmtCache
 	// checkpoints copies SQLite's WAL into the database file; nil on
 	// PostgreSQL.
 	checkpoints *checkpointer
@@ -165,7 +167,7 @@ func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*DB, err
 		read.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
-	return &DB{engine: SQLite, read: read, write: write, checkpoints: cp, where: path, logger: logger}, nil
+	return &DB{engine: SQLite, read: read, write: write, stmts: newStmtCache(read), checkpoints: cp, where: path, logger: logger}, nil
 }
 
 func openPostgres(ctx context.Context, rawURL string, logger *slog.Logger) (*DB, error) {
@@ -220,8 +222,18 @@ func (d *DB) Engine() Engine { return d.engine }
 // its password.
 func (d *DB) Where() string { return d.where }
 
-// Reader returns the pool for reads. On SQLite it cannot write.
-func (d *DB) Reader() Querier { return d.read }
+// Reader returns the pool for reads. On SQLite it cannot write, and
+// keeps its statements prepared (stmtcache.go).
+func (d *DB) Reader() Querier {
+	if d.stmts != nil {
+		return d.stmts
+	}
+	return d.read
+}
+
+// ReadPool returns the pool behind Reader, for its statistics and
+// settings.
+func (d *DB) ReadPool() *sql.DB { return d.read }
 
 // Ping checks that the database answers, for readiness.
 func (d *DB) Ping(ctx context.Context) error {
@@ -236,6 +248,9 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes the pools.
 func (d *DB) Close() error {
+	if d.stmts != nil {
+		d.stmts.close()
+	}
 	err := d.read.Close()
 	if d.read != d.write {
 		err = errors.Join(err, d.write.Close())

@@ -29,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rampart-project/rampart/internal/app"
 	"github.com/rampart-project/rampart/internal/platform/access"
 	"github.com/rampart-project/rampart/internal/platform/db"
 	"github.com/rampart-project/rampart/internal/platform/events"
@@ -66,6 +67,7 @@ func run() error {
 		cpuprofile  = flag.String("cpuprofile", "", "write a CPU profile of the store imports here")
 	)
 	flag.Parse()
+	app.TuneGC(os.Getenv) // as rampart import
 	ctx := context.Background()
 	raw, err := readGzip(*file)
 	if err != nil {

@@ -127,6 +127,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "command: %s\n", commandLine(args))
+	// The collector as rampart serve sets it.
+	gcPercent, memLimit := app.TuneGC(os.Getenv)
+	fmt.Fprintf(stdout, "collector: GC percent %d, memory limit %d MiB (as rampart serve; GOGC and GOMEMLIMIT override)\n", gcPercent, memLimit>>20)
 	fmt.Fprintf(stdout, "machine: %s/%s, %s, NumCPU %d, GOMAXPROCS %d, %s, load average %s\n",
 		runtime.GOOS, runtime.GOARCH, runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel(), loadAverage())
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rampart-project/rampart/internal/app"
 	"github.com/rampart-project/rampart/internal/platform/access"
 	"github.com/rampart-project/rampart/internal/platform/db"
 	"github.com/rampart-project/rampart/internal/platform/events"
@@ -95,6 +96,7 @@ func (c *cli) runImport(ctx context.Context, path string, o importOptions) error
 	if err != nil {
 		return usageError{fmt.Errorf("--tlp: %w", err)}
 	}
+	app.TuneGC(c.env.getenv)
 	d, err := c.openDB(ctx)
 	if err != nil {
 		return err

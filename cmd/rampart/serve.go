@@ -37,6 +37,8 @@ It stops cleanly on SIGINT or SIGTERM.`,
 }
 
 func (c *cli) serve(ctx context.Context) error {
+	percent, limit := app.TuneGC(c.env.getenv)
+	c.logger.Debug("garbage collector", "gc_percent", percent, "memory_limit", limit)
 	modules := append(builtinModules(), c.env.extraModules...)
 	if c.cfg.Demo {
 		modules = append(modules, &demo.Module{Out: c.env.stdout})

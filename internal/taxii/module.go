@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 
 	"github.com/rampart-project/rampart/internal/app"
@@ -45,6 +46,9 @@ type Module struct {
 	db     *db.DB
 	store  *sharing.Store
 	jobs   jobs
+	// pages admits listing requests a few at a time, first come first
+	// served (a channel's waiters are woken in order).
+	pages chan struct{}
 }
 
 // New returns the TAXII module.
@@ -58,7 +62,7 @@ func New(o Options) *Module {
 	if o.MaxJobs <= 0 {
 		o.MaxJobs = DefaultMaxJobs
 	}
-	m := &Module{opts: o}
+	m := &Module{opts: o, pages: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
 	m.jobs.slots = make(chan struct{}, o.MaxJobs)
 	return m
 }

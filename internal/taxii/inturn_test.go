@@ -12,7 +12,7 @@ import (
 
 // TestInTurnBoundsAndOrders: no more listing handlers run at once than
 // the gate admits, waiting ones run in the order they came, and one whose
-// client gives up while waiting never runs.
+// deadline passes while waiting never runs and is answered 503.
 func TestInTurnBoundsAndOrders(t *testing.T) {
 	m := &Module{pages: make(chan struct{}, 2)}
 	release := make(chan struct{})
@@ -33,11 +33,14 @@ func TestInTurnBoundsAndOrders(t *testing.T) {
 		running.Add(-1)
 	})
 	var wg sync.WaitGroup
+	answers := map[string]*httptest.ResponseRecorder{}
 	serve := func(ctx context.Context, path string) {
+		rec := httptest.NewRecorder()
+		answers[path] = rec
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, "GET", path, nil))
+			h(rec, httptest.NewRequestWithContext(ctx, "GET", path, nil))
 		}()
 	}
 	waitFor := func(what string, cond func() bool) {
@@ -80,5 +83,9 @@ func TestInTurnBoundsAndOrders(t *testing.T) {
 	}
 	if len(order) != 4 || order[2] != "/c" || order[3] != "/d" {
 		t.Errorf("handlers ran in the order %v, want /a and /b, then /c, /d, and never /gone", order)
+	}
+	if got := answers["/gone"]; got.Code != http.StatusServiceUnavailable || got.Header().Get("Retry-After") == "" {
+		t.Errorf("a request whose deadline passed in the queue got %d (Retry-After %q), want 503 with Retry-After",
+			got.Code, got.Header().Get("Retry-After"))
 	}
 }

@@ -3,6 +3,7 @@ package taxiiserver
 import (
 	"net/http"
 
+	"github.com/rampart-project/rampart/internal/platform/errs"
 	"github.com/rampart-project/rampart/internal/platform/web"
 )
 
@@ -35,6 +36,10 @@ func (m *Module) inTurn(h http.HandlerFunc) http.HandlerFunc {
 		select {
 		case m.pages <- struct{}{}:
 		case <-r.Context().Done():
+			// The request's deadline passed while it waited (or its client
+			// left): say so, rather than end with an empty 200.
+			w.Header().Set("Retry-After", "5")
+			fail(w, r, errs.E(errs.Unavailable, "The server is busy with other pages; ask again in a few seconds."))
 			return
 		}
 		defer func() { <-m.pages }()

@@ -90,12 +90,29 @@ func (d *decoder) literal(word string) bool {
 	return true
 }
 
+// consume skips white space and then c, reporting whether c was there.
+func (d *decoder) consume(c byte) bool {
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == c {
+		d.pos++
+		return true
+	}
+	return false
+}
+
+// more reads what follows a member or element: a comma (more to come) or
+// the closing bracket; ok is false for anything else.
+func (d *decoder) more(closing byte) (more, ok bool) {
+	if d.consume(',') {
+		return true, true
+	}
+	return false, d.consume(closing)
+}
+
 func (d *decoder) object(depth int) (any, bool) {
 	d.pos++ // {
 	m := map[string]any{}
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
+	if d.consume('}') {
 		return m, true
 	}
 	for {
@@ -104,32 +121,17 @@ func (d *decoder) object(depth int) (any, bool) {
 			return nil, false
 		}
 		k, ok := d.string()
-		if !ok {
+		if !ok || !d.consume(':') {
 			return nil, false
 		}
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return nil, false
-		}
-		d.pos++
 		d.skipSpace()
 		v, ok := d.value(depth + 1)
 		if !ok {
 			return nil, false
 		}
 		m[k.(string)] = v
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, false
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			return m, true
-		default:
-			return nil, false
+		if more, ok := d.more('}'); !more {
+			return m, ok
 		}
 	}
 }
@@ -137,9 +139,7 @@ func (d *decoder) object(depth int) (any, bool) {
 func (d *decoder) array(depth int) (any, bool) {
 	d.pos++ // [
 	a := []any{}
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == ']' {
-		d.pos++
+	if d.consume(']') {
 		return a, true
 	}
 	for {
@@ -149,18 +149,8 @@ func (d *decoder) array(depth int) (any, bool) {
 			return nil, false
 		}
 		a = append(a, v)
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, false
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			return a, true
-		default:
-			return nil, false
+		if more, ok := d.more(']'); !more {
+			return a, ok
 		}
 	}
 }

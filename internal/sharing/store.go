@@ -263,8 +263,10 @@ func (s *Store) Find(ctx context.Context, p access.Principal, q Query) (Page, er
 	if q.ForEgress {
 		cols, scan = egressColumns, scanEgress
 	}
-	sqlText := fmt.Sprintf("SELECT %s, v.body%s FROM %s WHERE %s ORDER BY %s %s LIMIT %d",
-		cols, extra, from, strings.Join(where, " AND "), orderCol, dir, limit+1)
+	// The limit is a parameter, not part of the text: SQLite readers keep
+	// their statements prepared by text, and clients choose any limit.
+	sqlText := fmt.Sprintf("SELECT %s, v.body%s FROM %s WHERE %s ORDER BY %s %s LIMIT %s",
+		cols, extra, from, strings.Join(where, " AND "), orderCol, dir, a.Add(limit+1))
 	rows, err := s.db.Reader().QueryContext(ctx, sqlText, a.Values...)
 	if err != nil {
 		return Page{}, fmt.Errorf("sharing: find: %w", err)

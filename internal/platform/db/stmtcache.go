@@ -20,9 +20,10 @@ type stmtCache struct {
 }
 
 // stmtCacheSize bounds the cache. Query texts differ by shape (filters
-// given, the number of communities a caller belongs to), not by values, so
-// a server has some dozens; the bound is for a caller that builds many.
-const stmtCacheSize = 256
+// given, the length of an IN list), not by values, so a server has some
+// dozens; the bound is for callers that build many, and for memory: each
+// text may be prepared on every reader connection.
+const stmtCacheSize = 128
 
 func newStmtCache(pool *sql.DB) *stmtCache {
 	return &stmtCache{pool: pool, byQ: map[string]*sql.Stmt{}}

@@ -775,9 +775,8 @@ func (s *Store) existing(ctx context.Context, tx *sql.Tx, batch []prepared) (map
 	ids = slices.Compact(ids)
 	out := map[existingKey][]existingRow{}
 	for start := 0; start < len(ids); start += 500 {
-		var a access.Args
-		rows, err := tx.QueryContext(ctx, "SELECT stix_id, modified, seq, owner_org, content_hash FROM stix_versions WHERE stix_id IN ("+
-			list(&a, ids[start:min(start+500, len(ids))])+")", a.Values...)
+		set, arg := db.Set(s.db.Engine(), "$1", ids[start:min(start+500, len(ids))])
+		rows, err := tx.QueryContext(ctx, "SELECT stix_id, modified, seq, owner_org, content_hash FROM stix_versions WHERE stix_id IN "+set, arg)
 		if err != nil {
 			return nil, fmt.Errorf("sharing: look up versions: %w", err)
 		}

@@ -264,8 +264,11 @@ func (s *Store) Find(ctx context.Context, p access.Principal, q Query) (Page, er
 		cols, scan = egressColumns, scanEgress
 	}
 	// The limit is a parameter, not part of the text: SQLite readers keep
-	// their statements prepared by text, and clients choose any limit.
-	sqlText := fmt.Sprintf("SELECT %s, v.body%s FROM %s WHERE %s ORDER BY %s %s LIMIT %s",
+	// their statements prepared by text, and clients choose any limit. It
+	// is "? + 0", not a bare parameter: SQLite reads a bare LIMIT
+	// parameter's value while planning, which marks the statement to be
+	// compiled again every time the parameter is bound — on every page.
+	sqlText := fmt.Sprintf("SELECT %s, v.body%s FROM %s WHERE %s ORDER BY %s %s LIMIT %s + 0",
 		cols, extra, from, strings.Join(where, " AND "), orderCol, dir, a.Add(limit+1))
 	rows, err := s.db.Reader().QueryContext(ctx, sqlText, a.Values...)
 	if err != nil {

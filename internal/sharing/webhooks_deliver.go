@@ -324,7 +324,7 @@ func (d *webhookDeliverer) claim(ctx context.Context) ([]claimed, error) {
 			WHERE status = 'pending' AND next_attempt_at <= $2 AND id IN (
 				SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
 				WHERE d.status = 'pending' AND d.next_attempt_at <= $2 AND w.active = 1
-				ORDER BY d.next_attempt_at, d.id LIMIT $3`+lock+`)
+				ORDER BY d.next_attempt_at, d.id LIMIT $3 + 0`+lock+`)
 			RETURNING id, webhook_id, topic, payload, attempts`, lease, db.Micros(now), webhookBatch)
 		if err != nil {
 			return fmt.Errorf("webhooks: claim: %w", err)

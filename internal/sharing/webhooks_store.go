@@ -276,7 +276,7 @@ func (s *Store) Deliveries(ctx context.Context, orgID, webhookID string, limit i
 		limit = 50
 	}
 	rows, err := s.db.Reader().QueryContext(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE webhook_id = $1
-		ORDER BY created_at DESC, id DESC LIMIT $2`, webhookID, limit)
+		ORDER BY created_at DESC, id DESC LIMIT $2 + 0`, webhookID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sharing: deliveries: %w", err)
 	}

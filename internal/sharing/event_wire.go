@@ -14,36 +14,20 @@ import (
 // 3.3 MB now. Events written before carry everything per object and no
 // "common"; they decode the same.
 
-// addedObjectWire is AddedObject with empty fields left out.
-type addedObjectWire struct {
-	Seq         int64          `json:"seq,omitempty"`
-	ItemID      string         `json:"item_id,omitempty"`
-	StixID      string         `json:"stix_id,omitempty"`
-	Type        string         `json:"type,omitempty"`
-	TLP         access.TLP     `json:"tlp,omitempty"`
-	OwnerOrg    string         `json:"owner_org,omitempty"`
-	CreatedBy   string         `json:"created_by,omitempty"`
-	Anonymous   bool           `json:"anonymous,omitempty"`
-	Source      string         `json:"source,omitempty"`
-	SourcePeer  string         `json:"source_peer,omitempty"`
-	Collections []string       `json:"collections,omitempty"`
-	Audience    []access.Grant `json:"audience,omitempty"`
-	Stored      bool           `json:"stored,omitempty"`
-}
-
 type addedEventWire struct {
-	Common  *addedObjectWire  `json:"common,omitempty"`
-	Objects []addedObjectWire `json:"objects"`
+	Common  *AddedObject  `json:"common,omitempty"`
+	Objects []AddedObject `json:"objects"`
 }
 
 // MarshalJSON writes the fields all objects share once.
 func (e AddedEvent) MarshalJSON() ([]byte, error) {
-	w := addedEventWire{Objects: make([]addedObjectWire, len(e.Objects))}
-	for i, o := range e.Objects {
-		w.Objects[i] = addedObjectWire(o)
+	// A copy: moving fields to common empties them in the objects.
+	w := addedEventWire{Objects: slices.Clone(e.Objects)}
+	if w.Objects == nil {
+		w.Objects = []AddedObject{}
 	}
 	if len(w.Objects) > 1 {
-		w.Common = &addedObjectWire{}
+		w.Common = &AddedObject{}
 		sharedFields(&w, false)
 	}
 	return json.Marshal(w)
@@ -59,10 +43,7 @@ func (e *AddedEvent) UnmarshalJSON(b []byte) error {
 	if w.Common != nil {
 		sharedFields(&w, true)
 	}
-	e.Objects = make([]AddedObject, len(w.Objects))
-	for i, o := range w.Objects {
-		e.Objects[i] = AddedObject(o)
-	}
+	e.Objects = w.Objects
 	return nil
 }
 
@@ -70,19 +51,19 @@ func (e *AddedEvent) UnmarshalJSON(b []byte) error {
 // fill, gives every object that has no value for a field the common one (a
 // field that was not moved is empty in common, so that changes nothing).
 func sharedFields(w *addedEventWire, fill bool) {
-	sharedScalar(w, fill, func(o *addedObjectWire) *string { return &o.Type })
-	sharedScalar(w, fill, func(o *addedObjectWire) *access.TLP { return &o.TLP })
-	sharedScalar(w, fill, func(o *addedObjectWire) *string { return &o.OwnerOrg })
-	sharedScalar(w, fill, func(o *addedObjectWire) *string { return &o.CreatedBy })
-	sharedScalar(w, fill, func(o *addedObjectWire) *bool { return &o.Anonymous })
-	sharedScalar(w, fill, func(o *addedObjectWire) *string { return &o.Source })
-	sharedScalar(w, fill, func(o *addedObjectWire) *string { return &o.SourcePeer })
-	sharedScalar(w, fill, func(o *addedObjectWire) *bool { return &o.Stored })
-	sharedList(w, fill, func(o *addedObjectWire) *[]string { return &o.Collections })
-	sharedList(w, fill, func(o *addedObjectWire) *[]access.Grant { return &o.Audience })
+	sharedScalar(w, fill, func(o *AddedObject) *string { return &o.Type })
+	sharedScalar(w, fill, func(o *AddedObject) *access.TLP { return &o.TLP })
+	sharedScalar(w, fill, func(o *AddedObject) *string { return &o.OwnerOrg })
+	sharedScalar(w, fill, func(o *AddedObject) *string { return &o.CreatedBy })
+	sharedScalar(w, fill, func(o *AddedObject) *bool { return &o.Anonymous })
+	sharedScalar(w, fill, func(o *AddedObject) *string { return &o.Source })
+	sharedScalar(w, fill, func(o *AddedObject) *string { return &o.SourcePeer })
+	sharedScalar(w, fill, func(o *AddedObject) *bool { return &o.Stored })
+	sharedList(w, fill, func(o *AddedObject) *[]string { return &o.Collections })
+	sharedList(w, fill, func(o *AddedObject) *[]access.Grant { return &o.Audience })
 }
 
-func sharedScalar[T comparable](w *addedEventWire, fill bool, field func(*addedObjectWire) *T) {
+func sharedScalar[T comparable](w *addedEventWire, fill bool, field func(*AddedObject) *T) {
 	var zero T
 	if fill {
 		for i := range w.Objects {
@@ -104,7 +85,7 @@ func sharedScalar[T comparable](w *addedEventWire, fill bool, field func(*addedO
 	}
 }
 
-func sharedList[E comparable](w *addedEventWire, fill bool, field func(*addedObjectWire) *[]E) {
+func sharedList[E comparable](w *addedEventWire, fill bool, field func(*AddedObject) *[]E) {
 	if fill {
 		for i := range w.Objects {
 			if v := field(&w.Objects[i]); *v == nil {

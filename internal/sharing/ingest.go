@@ -103,19 +103,19 @@ type AddedEvent struct {
 
 // AddedObject describes one version in an AddedEvent.
 type AddedObject struct {
-	Seq         int64          `json:"seq"`
-	ItemID      string         `json:"item_id"`
-	StixID      string         `json:"stix_id"`
-	Type        string         `json:"type"`
-	TLP         access.TLP     `json:"tlp"`
-	OwnerOrg    string         `json:"owner_org"`
-	CreatedBy   string         `json:"created_by"`
+	Seq         int64          `json:"seq,omitempty"`
+	ItemID      string         `json:"item_id,omitempty"`
+	StixID      string         `json:"stix_id,omitempty"`
+	Type        string         `json:"type,omitempty"`
+	TLP         access.TLP     `json:"tlp,omitempty"`
+	OwnerOrg    string         `json:"owner_org,omitempty"`
+	CreatedBy   string         `json:"created_by,omitempty"`
 	Anonymous   bool           `json:"anonymous,omitempty"`
-	Source      string         `json:"source"`
+	Source      string         `json:"source,omitempty"`
 	SourcePeer  string         `json:"source_peer,omitempty"`
 	Collections []string       `json:"collections,omitempty"`
 	Audience    []access.Grant `json:"audience,omitempty"`
-	Stored      bool           `json:"stored"` // a new version, not only a new collection entry
+	Stored      bool           `json:"stored,omitempty"` // a new version, not only a new collection entry
 }
 
 // Item returns the object as the access decision sees it.

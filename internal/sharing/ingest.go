@@ -1,6 +1,7 @@
 package sharing
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -832,7 +833,7 @@ func (st *statements) addVersion(sub Submission, p *prepared, seq, at int64, own
 		boolInt(p.obj.Revoked()), owner, createdBy, string(p.tlp), boolInt(sub.Anonymous), sub.Source, sub.SourcePeer, p.hash, mustJSON(p.obj),
 		p.name, p.search, p.from, p.until, p.conf, at, boolInt(p.marked || p.obj.Type() == "marking-definition"), boolInt(superseded))
 	for _, r := range p.refs {
-		st.refRows = append(st.refRows, seq, r[0], r[1])
+		st.refs = append(st.refs, refRow{r[1], r[0], seq})
 	}
 	for _, o := range p.observes {
 		st.obsRows = append(st.obsRows, seq, o.typ, o.path, o.op, o.value)
@@ -926,9 +927,31 @@ func boolInt(b bool) int {
 // with multi-row inserts: one statement per row would cost more than the
 // objects themselves (an ATT&CK import has two references per object).
 type statements struct {
-	engine                                                db.Engine
-	versionRows, refRows, obsRows, grantRows, collectRows []any
-	bulk                                                  map[string]*sql.Stmt
+	engine                                       db.Engine
+	versionRows, obsRows, grantRows, collectRows []any
+	refs                                         []refRow
+	bulk                                         map[string]*sql.Stmt
+}
+
+// refRow is a row of stix_refs, in the order of its key.
+type refRow struct {
+	ref, property string
+	seq           int64
+}
+
+// refValues returns the rows sorted by their key, as insert values. The
+// key begins with the referenced id, random from row to row; inserted in
+// key order, consecutive rows land on the same few pages of the b-tree
+// (ATT&CK: 42,000 references, 0.095 s to insert unsorted, 0.065 s sorted).
+func refValues(refs []refRow) []any {
+	slices.SortFunc(refs, func(a, b refRow) int {
+		return cmp.Or(strings.Compare(a.ref, b.ref), strings.Compare(a.property, b.property), cmp.Compare(a.seq, b.seq))
+	})
+	values := make([]any, 0, 3*len(refs))
+	for _, r := range refs {
+		values = append(values, r.seq, r.property, r.ref)
+	}
+	return values
 }
 
 // flush writes the gathered rows, the versions first: the others refer
@@ -937,7 +960,7 @@ func (st *statements) flush(ctx context.Context, tx *sql.Tx) error {
 	if err := st.insertRows(ctx, tx, newVersionColumns, newVersionWidth, st.versionRows, ""); err != nil {
 		return fmt.Errorf("sharing: insert versions: %w", err)
 	}
-	if err := st.insertRows(ctx, tx, "stix_refs (version_seq, property, ref_id)", 3, st.refRows, onConflictSkip); err != nil {
+	if err := st.insertRows(ctx, tx, "stix_refs (version_seq, property, ref_id)", 3, refValues(st.refs), onConflictSkip); err != nil {
 		return fmt.Errorf("sharing: insert references: %w", err)
 	}
 	if err := st.insertRows(ctx, tx, "stix_observables (version_seq, type, path, op, value)", 5, st.obsRows, onConflictSkip); err != nil {
@@ -949,7 +972,7 @@ func (st *statements) flush(ctx context.Context, tx *sql.Tx) error {
 	if err := st.insertRows(ctx, tx, "collection_objects (collection_id, version_seq, date_added)", 3, st.collectRows, onConflictSkip); err != nil {
 		return fmt.Errorf("sharing: add to collection: %w", err)
 	}
-	st.versionRows, st.refRows, st.obsRows, st.grantRows, st.collectRows = nil, nil, nil, nil, nil
+	st.versionRows, st.refs, st.obsRows, st.grantRows, st.collectRows = nil, nil, nil, nil, nil
 	return nil
 }
 

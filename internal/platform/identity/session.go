@@ -86,7 +86,7 @@ func (s *Store) sessionBySecret(ctx context.Context, secret string, now time.Tim
 		_ = s.db.Tx(ctx, func(tx *sql.Tx) error { return s.deleteSession(ctx, tx, sess.hash) })
 		return nil, errNoSession
 	}
-	if now.Sub(sess.LastSeenAt) >= sessionTouchEvery {
+	if s.touches.claim("session:"+sess.hash, sess.LastSeenAt, now, sessionTouchEvery) {
 		sess.LastSeenAt = now.UTC().Truncate(time.Microsecond)
 		// Failing to record activity must not fail the request; at worst
 		// the session ends a minute early.

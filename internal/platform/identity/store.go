@@ -18,7 +18,8 @@ import (
 // Store reads and writes identities. Writes take the caller's transaction so
 // that they commit together with their audit entries.
 type Store struct {
-	db *db.DB
+	db      *db.DB
+	touches touchGate // see touch.go
 }
 
 // NewStore returns a Store over d.

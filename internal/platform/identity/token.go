@@ -168,6 +168,9 @@ func (s *Store) RevokeToken(ctx context.Context, tx *sql.Tx, userID, tokenID str
 	return nil
 }
 
+// tokenTouchEvery is how often a token's use is written to last_used_at.
+const tokenTouchEvery = time.Minute
+
 // AuthenticateToken finds the active token with this secret and its user,
 // and records its use. Returns Unauthenticated, with a reason that helps
 // the caller fix it, for an unknown, expired or revoked token or a disabled
@@ -199,7 +202,7 @@ func (s *Store) AuthenticateToken(ctx context.Context, secret string) (*Token, *
 	}
 	// Recording every use would make every read a write; once a minute is
 	// enough to show "last used".
-	if now.Sub(t.LastUsedAt) > time.Minute {
+	if s.touches.claim("token:"+t.ID, t.LastUsedAt, now, tokenTouchEvery) {
 		_ = s.db.Tx(ctx, func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, db.Micros(now), t.ID)
 			return err

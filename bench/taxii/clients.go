@@ -267,6 +267,7 @@ type summary struct {
 	serverP50, serverP99  time.Duration
 	serverN               int
 	loadBefore, loadAfter string
+	writes                int // commits beside the clients (-writes), warm-up included
 }
 
 type kindSummary struct {

@@ -77,6 +77,7 @@ type options struct {
 	repeat      int
 	think       time.Duration
 	rate        float64
+	writes      float64
 	readers     int
 	pragmas     []string
 	cpuprofile  string
@@ -98,6 +99,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.repeat, "repeat", 1, "runs per page size, to see the spread")
 	fs.DurationVar(&o.think, "think", 0, "mean pause of a client between pages (exponential); 0 = closed loop")
 	fs.Float64Var(&o.rate, "rate", 0, "open loop: pages per second offered by all clients together, each on a Poisson schedule, latency counted from when a request was due; 0 = closed loop or -think")
+	fs.Float64Var(&o.writes, "writes", 0, "commits per second beside the clients during each run, each a 1 KB row in a table of the benchmark's own (a store that is also taking in objects; 0 = none)")
 	fs.IntVar(&o.readers, "readers", 0, "override the SQLite reader pool size (an experiment; 0 = what db.Open sets)")
 	pragmas := fs.String("sqlite-pragma", "", "run these PRAGMAs (comma-separated, e.g. mmap_size=4294967296) on every SQLite reader connection (an experiment)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the client runs here")
@@ -205,6 +207,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "clients: %d, %s; %s measured after %s warm-up per run; sessions of 1-%d pages: %s\n",
 		o.clients, mode, o.duration, o.warmup, maxSessionPages, sessionMix())
+	if o.writes > 0 {
+		fmt.Fprintf(stdout, "writes: %.0f commits/s beside the clients\n", o.writes)
+	}
 	for _, limit := range o.limits {
 		var runs []summary
 		for r := range o.repeat {
@@ -218,9 +223,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			la := loadAverage()
 			cpuCh := make(chan time.Duration, 1)
 			time.AfterFunc(o.warmup, func() { cpuCh <- cpuTime() })
+			stopWrites := startWrites(ctx, d, o.writes)
 			samples, elapsed := runClients(ctx, tg, clientOptions{clients: o.clients, duration: o.duration, warmup: o.warmup,
 				limit: limit, think: o.think, rate: o.rate, seed: o.seed + uint64(1000*r+limit)})
+			writes, writeErr := stopWrites()
+			if writeErr != nil {
+				return writeErr
+			}
 			s := summarise(samples, elapsed, limit)
+			s.writes = writes
 			after, before := poolStats(d), <-beforeCh
 			s.cpu = cpuTime() - <-cpuCh
 			s.poolWaits = after.WaitCount - before.WaitCount
@@ -501,6 +512,9 @@ func printRun(w io.Writer, limit, r, of int, s summary) {
 		kinds = append(kinds, fmt.Sprintf("%s %d p50 %s p99 %s", sessionNames[k], b.n, ms(b.p50), ms(b.p99)))
 	}
 	fmt.Fprintf(w, "  by session: %s\n", strings.Join(kinds, "; "))
+	if s.writes > 0 {
+		fmt.Fprintf(w, "  writes: %d commits beside the clients (warm-up included)\n", s.writes)
+	}
 	fmt.Fprintf(w, "  reader pool: %d waits for a connection, %s per request on average; load average %s -> %s\n",
 		s.poolWaits, ms(s.poolWaitMean), s.loadBefore, s.loadAfter)
 }
@@ -603,4 +617,50 @@ func cpuModel() string {
 		}
 	}
 	return "cpu ?"
+}
+
+// startWrites commits perSecond small writes a second until the returned
+// function is called, which says how many it made. Every commit makes each
+// SQLite reader drop what it has cached and mapped of the file at its next
+// read (the database changed under it), which a read-only run never shows.
+func startWrites(ctx context.Context, d *db.DB, perSecond float64) func() (int, error) {
+	if perSecond <= 0 {
+		return func() (int, error) { return 0, nil }
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var n int
+	done := make(chan error, 1)
+	go func() {
+		err := d.Tx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bench_writes (n INTEGER NOT NULL, filler TEXT NOT NULL)`)
+			return err
+		})
+		filler := strings.Repeat("w", 1000)
+		t := time.NewTicker(time.Duration(float64(time.Second) / perSecond))
+		defer t.Stop()
+		for err == nil {
+			select {
+			case <-ctx.Done():
+				done <- nil
+				return
+			case <-t.C:
+			}
+			err = d.Tx(ctx, func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO bench_writes (n, filler) VALUES ($1, $2)`, n, filler)
+				return err
+			})
+			if err == nil {
+				n++
+			}
+		}
+		if ctx.Err() != nil {
+			err = nil
+		}
+		done <- err
+	}()
+	return func() (int, error) {
+		cancel()
+		err := <-done
+		return n, err
+	}
 }

@@ -13,13 +13,16 @@ import (
 // 0.2–0.7 s for it. Instances sharing a database each keep their own gate;
 // that is a write per instance and interval at most.
 type touchGate struct {
-	mu   sync.Mutex
-	last map[string]time.Time // key → when this process last let a write through
+	mu      sync.Mutex
+	last    map[string]time.Time // key → when this process last let a write through
+	sweepAt int                  // the size at which claim next forgets passed entries
 }
 
-// touchGateSweep is the size at which claim forgets entries whose interval
-// has passed, so that a long-running server does not keep every session it
-// ever saw.
+// touchGateSweep is the smallest size at which claim forgets entries whose
+// interval has passed, so that a long-running server does not keep every
+// session it ever saw. After a sweep the next waits until the map has
+// doubled, so that many keys active at once cost a sweep now and then, not
+// one per claim.
 const touchGateSweep = 4096
 
 // claim reports whether the caller should record a use of key at now: the
@@ -38,12 +41,13 @@ func (g *touchGate) claim(key string, stored, now time.Time, every time.Duration
 	if g.last == nil {
 		g.last = map[string]time.Time{}
 	}
-	if len(g.last) >= touchGateSweep {
+	if len(g.last) >= max(g.sweepAt, touchGateSweep) {
 		for k, t := range g.last {
 			if now.Sub(t) >= every {
 				delete(g.last, k)
 			}
 		}
+		g.sweepAt = 2 * len(g.last)
 	}
 	g.last[key] = now
 	return true

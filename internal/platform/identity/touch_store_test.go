@@ -11,8 +11,8 @@ import (
 	"github.com/rampart-project/rampart/internal/platform/identity"
 )
 
-// countUpdates makes the database count the updates of column in table
-// that change it, the way a test can see writes that callers do not report.
+// countUpdates makes the database count the rows of table whose column an
+// UPDATE sets: the writes callers make without reporting them.
 func countUpdates(t *testing.T, f *fixture, table, column string) func() int {
 	t.Helper()
 	ctx := context.Background()

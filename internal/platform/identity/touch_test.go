@@ -66,3 +66,18 @@ func TestTouchGateForgetsOldEntries(t *testing.T) {
 		t.Error("a forgotten key whose interval passed is refused")
 	}
 }
+
+func TestTouchGateSweepsOnlyWhenItHasGrown(t *testing.T) {
+	var g touchGate
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	// More keys active within one interval than a sweep would forget.
+	for i := range touchGateSweep + 10 {
+		g.claim(fmt.Sprint("token:", i), time.Time{}, now, time.Minute)
+	}
+	if len(g.last) != touchGateSweep+10 {
+		t.Fatalf("the gate lost keys still within their interval: %d", len(g.last))
+	}
+	if want := 2 * touchGateSweep; g.sweepAt != want {
+		t.Errorf("after a sweep that forgot nothing, the next is at %d entries, want %d", g.sweepAt, want)
+	}
+}

@@ -197,7 +197,8 @@ func (m *Module) onEvent(ctx context.Context, tx *sql.Tx, e events.Event) error 
 		}
 		return m.onAdded(ctx, tx, ev)
 	}
-	return nil
+	// The consumer sees every topic; the others are not its business.
+	return events.ErrNoEffect
 }
 
 func (m *Module) refresh(ctx context.Context, orgID string) error {

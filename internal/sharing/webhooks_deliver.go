@@ -167,8 +167,12 @@ func (d *webhookDeliverer) onAdded(ctx context.Context, tx *sql.Tx, e events.Eve
 		return fmt.Errorf("webhooks: decode event %s: %w", e.ID, err)
 	}
 	hooks, err := queryWebhooks(ctx, tx, `active = 1`)
-	if err != nil || len(hooks) == 0 {
+	if err != nil {
 		return err
+	}
+	if len(hooks) == 0 {
+		// Safe to see again: an event older than a webhook is never its news.
+		return events.ErrNoEffect
 	}
 	policy := d.store.Policy()
 	type match struct {
@@ -201,7 +205,7 @@ func (d *webhookDeliverer) onAdded(ctx context.Context, tx *sql.Tx, e events.Eve
 		}
 	}
 	if len(matches) == 0 {
-		return nil
+		return events.ErrNoEffect
 	}
 	bodies, err := webhookBodies(ctx, tx, seqs)
 	if err != nil {

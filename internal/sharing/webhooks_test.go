@@ -1,6 +1,7 @@
 package sharing_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -168,6 +169,16 @@ func TestWebhookDeliversSignedObjectsItsOrganizationMaySee(t *testing.T) {
 		ds := e.deliveries(e.analystA, hook.ID)
 		if len(ds) != 4 {
 			t.Fatalf("deliveries: %+v", ds)
+		}
+		// The events that concerned no webhook committed nothing, not even
+		// a receipt (events.ErrNoEffect): one receipt per delivered object.
+		var receipts int
+		if err := e.d.Reader().QueryRowContext(context.Background(),
+			`SELECT count(*) FROM event_receipts WHERE consumer = 'sharing-webhooks'`).Scan(&receipts); err != nil {
+			t.Fatal(err)
+		}
+		if receipts != 4 {
+			t.Errorf("the webhook consumer recorded %d receipts, want 4: one per event it delivered", receipts)
 		}
 		for _, d := range ds {
 			if d.Status != sharing.DeliveryDelivered || d.Attempts != 1 || d.LastStatus != 204 || d.DeliveredAt.IsZero() || d.Event != "object.added" {

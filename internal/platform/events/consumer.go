@@ -214,6 +214,15 @@ func (c *Consumer) Stop() {
 // TxHandler handles an event inside a database transaction.
 type TxHandler func(ctx context.Context, tx *sql.Tx, e Event) error
 
+// ErrNoEffect is what a TxHandler returns for an event that changed nothing
+// (no webhook wants it, a topic the consumer ignores): ConsumeTx then rolls
+// the transaction back, receipt and all, instead of committing it. Most
+// events concern few consumers, and on SQLite every commit costs each
+// reader connection its page cache and its map of the file. A handler may
+// return it only where handling the event again, should it be delivered
+// again, is harmless — nothing records that it was seen.
+var ErrNoEffect = errors.New("events: the event had no effect")
+
 // ConsumeTx is Consume for handlers whose effects are in the database: the
 // handler runs in a transaction that also records the event's receipt, and
 // an event already received is acknowledged without calling the handler
@@ -235,6 +244,10 @@ func (b *Bus) ConsumeTx(ctx context.Context, d *db.DB, cfg ConsumerConfig, h TxH
 			}
 			return h(ctx, tx, e)
 		})
+		if errors.Is(err, ErrNoEffect) {
+			b.metrics.consumed.WithLabelValues(cfg.Name, "no_effect").Inc()
+			return nil
+		}
 		if err == nil && duplicate {
 			b.metrics.consumed.WithLabelValues(cfg.Name, "duplicate").Inc()
 		}

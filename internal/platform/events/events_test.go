@@ -386,6 +386,84 @@ func TestConsumeTxAppliesEachEventOnce(t *testing.T) {
 	})
 }
 
+// A handler that returns ErrNoEffect leaves nothing behind — not its writes,
+// not a receipt — and its event is acknowledged, not retried.
+func TestConsumeTxNoEffectCommitsNothing(t *testing.T) {
+	eventstest.Run(t, func(t *testing.T, o events.Options) {
+		ctx := context.Background()
+		d := dbtest.Open(t, db.SQLite)
+		b := eventstest.Open(t, o)
+		if err := d.Tx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `CREATE TABLE applied (n INTEGER NOT NULL)`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for i, topic := range []string{"test.ignored", "test.kept"} {
+			if err := d.Tx(ctx, func(tx *sql.Tx) error {
+				_, err := events.Emit(ctx, tx, topic, payload{N: i + 1})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := events.NewRelay(d, b, quiet).Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var ignoredCalls atomic.Int32
+		c, err := b.ConsumeTx(ctx, d, events.ConsumerConfig{Name: "skip", MaxDeliver: 3, Backoff: []time.Duration{10 * time.Millisecond}},
+			func(ctx context.Context, tx *sql.Tx, e events.Event) error {
+				var p payload
+				if err := e.Decode(&p); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO applied (n) VALUES ($1)`, p.N); err != nil {
+					return err
+				}
+				if e.Topic == "test.ignored" {
+					ignoredCalls.Add(1)
+					return events.ErrNoEffect
+				}
+				return nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Stop()
+		receipts := func() int {
+			var n int
+			if err := d.Reader().QueryRowContext(ctx, `SELECT count(*) FROM event_receipts WHERE consumer = 'skip'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for deadline := time.Now().Add(10 * time.Second); receipts() == 0 && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond) // time for retries, were there any
+		var applied []int
+		rows, err := d.Reader().QueryContext(ctx, `SELECT n FROM applied ORDER BY n`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var n int
+			_ = rows.Scan(&n)
+			applied = append(applied, n)
+		}
+		rows.Close()
+		if fmt.Sprint(applied) != "[2]" || receipts() != 1 {
+			t.Errorf("applied %v with %d receipts; want only the kept event's write and receipt", applied, receipts())
+		}
+		if n := ignoredCalls.Load(); n != 1 {
+			t.Errorf("the ignored event was handled %d times, want once (acknowledged, not retried)", n)
+		}
+		if dead, err := b.DeadLetters(ctx, "skip", 10); err != nil || len(dead) != 0 {
+			t.Errorf("dead letters %v, %v; want none", dead, err)
+		}
+	})
+}
+
 func TestOpenExternalReportsWhereItFailed(t *testing.T) {
 	_, err := events.Open(context.Background(), events.Options{URL: "nats://user:hunter2@127.0.0.1:1", Prefix: "x"})
 	if err == nil {

@@ -228,7 +228,15 @@ var ErrNoEffect = errors.New("events: the event had no effect")
 // an event already received is acknowledged without calling the handler
 // again. Together with the outbox this gives exactly-once effects.
 func (b *Bus) ConsumeTx(ctx context.Context, d *db.DB, cfg ConsumerConfig, h TxHandler) (*Consumer, error) {
+	var pruner receiptPruner
 	return b.Consume(ctx, cfg, func(ctx context.Context, e Event) error {
+		defer func() {
+			if n, err := pruner.maybePrune(ctx, d, cfg.Name, time.Now()); err != nil {
+				b.logger.Warn("pruning receipts failed; will try again", "consumer", cfg.Name, "err", err)
+			} else if n > 0 {
+				b.logger.Debug("pruned receipts", "consumer", cfg.Name, "deleted", n)
+			}
+		}()
 		duplicate := false
 		err := d.Tx(ctx, func(tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx,

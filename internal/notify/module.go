@@ -299,7 +299,13 @@ func (o *orgPrincipals) get(ctx context.Context, orgID string) (access.Principal
 	return p, nil
 }
 
+// onAdded notifies the organizations the objects concern. When they concern
+// none and withdraw nothing it returns events.ErrNoEffect, which keeps the
+// common case from committing: handling the event again later is what
+// retroactive matching does anyway (notifications are unique per
+// organization, object and reason).
 func (m *Module) onAdded(ctx context.Context, tx *sql.Tx, ev sharing.AddedEvent) error {
+	acted := false
 	var orgs []identity.Organization
 	principals := &orgPrincipals{ids: m.k.Identity, by: map[string]access.Principal{}}
 	now := m.opts.Now()
@@ -324,9 +330,11 @@ func (m *Module) onAdded(ctx context.Context, tx *sql.Tx, ev sharing.AddedEvent)
 				return err
 			}
 		}
-		if err := m.notify(ctx, tx, s, m.matcher, orgs, principals, now, true); err != nil {
+		did, err := m.notify(ctx, tx, s, m.matcher, orgs, principals, now, true)
+		if err != nil {
 			return err
 		}
+		acted = acted || did
 		if rerun {
 			// A targets relationship may have arrived before its source or
 			// target: now that this one is here, evaluate it again.
@@ -335,11 +343,16 @@ func (m *Module) onAdded(ctx context.Context, tx *sql.Tx, ev sharing.AddedEvent)
 				return err
 			}
 			for _, rel := range rels {
-				if err := m.notify(ctx, tx, rel, m.matcher, orgs, principals, now, false); err != nil {
+				did, err := m.notify(ctx, tx, rel, m.matcher, orgs, principals, now, false)
+				if err != nil {
 					return err
 				}
+				acted = acted || did
 			}
 		}
+	}
+	if !acted {
+		return events.ErrNoEffect
 	}
 	return nil
 }
@@ -357,18 +370,20 @@ func isTargeting(typ string) bool {
 // each organization it concerns that may see it. With withdrawOld (a new
 // version arriving, not retroactive matching), the notifications of older
 // versions that this one no longer supports are withdrawn.
-func (m *Module) notify(ctx context.Context, tx *sql.Tx, s subject, mt *Matcher, orgs []identity.Organization, principals *orgPrincipals, now time.Time, withdrawOld bool) error {
+//
+// acted is false when it wrote nothing: no organization is concerned and
+// nothing was withdrawn (every write here is for one of those).
+func (m *Module) notify(ctx context.Context, tx *sql.Tx, s subject, mt *Matcher, orgs []identity.Organization, principals *orgPrincipals, now time.Time, withdrawOld bool) (acted bool, err error) {
 	var cands []candidate
 	var title string
 	var sev Severity
-	var err error
 	if s.Type == "relationship" {
 		cands, title, sev, err = m.targets(ctx, tx, s, orgs, principals, now)
 	} else {
 		cands, title, sev, err = evaluate(ctx, tx, s, mt, orgs, now)
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	keep := map[[2]string]bool{}
 	for _, c := range cands {
@@ -377,29 +392,31 @@ func (m *Module) notify(ctx context.Context, tx *sql.Tx, s subject, mt *Matcher,
 		}
 		p, err := principals.get(ctx, c.OrgID)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !m.k.Access.CanSee(p, s.Item) {
 			continue
 		}
+		acted = true
 		keep[[2]string{c.OrgID, c.Key}] = true
 		n := Notification{OrgID: c.OrgID, ItemID: s.ItemID, StixID: s.StixID, VersionSeq: s.Seq, ObjectType: s.Type,
 			ReasonKind: c.Kind, ReasonKey: c.Key, Reason: c.Reason, Uncertain: c.Uncertain, Severity: sev, TLP: string(s.TLP), Title: title,
 			CVE: c.CVE, RequiredAction: c.Action, DueDate: c.Due}
 		created, err := upsert(ctx, tx, &n, now)
 		if err != nil {
-			return err
+			return true, err
 		}
 		if created {
 			if err := m.enqueue(ctx, tx, n, now); err != nil {
-				return err
+				return true, err
 			}
 		}
 	}
 	if !withdrawOld {
-		return nil
+		return acted, nil
 	}
-	return withdraw(ctx, tx, s.StixID, s.Seq, keep, withdrawnWhy(s, now), now)
+	withdrawn, err := withdraw(ctx, tx, s.StixID, s.Seq, keep, withdrawnWhy(s, now), now)
+	return acted || withdrawn > 0, err
 }
 
 // withdrawnWhy says, for the inbox, why a new version withdraws a
@@ -445,7 +462,8 @@ func (m *Module) retro(ctx context.Context, tx *sql.Tx, orgID string) error {
 	}
 	now := m.opts.Now()
 	return m.eachVisible(ctx, p, retroTypes, func(s subject) error {
-		return m.notify(ctx, tx, s, mt, nil, principals, now, false)
+		_, err := m.notify(ctx, tx, s, mt, nil, principals, now, false)
+		return err
 	})
 }
 
@@ -484,7 +502,8 @@ func (m *Module) retroProfile(ctx context.Context, tx *sql.Tx, orgID string) err
 	now := m.opts.Now()
 	types := append(slices.Clone(targetingTypes), "relationship")
 	return m.eachVisible(ctx, p, types, func(s subject) error {
-		return m.notify(ctx, tx, s, m.matcher, orgs, principals, now, false)
+		_, err := m.notify(ctx, tx, s, m.matcher, orgs, principals, now, false)
+		return err
 	})
 }
 

@@ -561,3 +561,37 @@ func TestSightingOfObservedData(t *testing.T) {
 		}
 	})
 }
+
+// An object that concerns nobody commits nothing, not even the consumer's
+// receipt (events.ErrNoEffect); one that concerns an organization commits
+// its notification and the receipt.
+func TestAnObjectThatConcernsNobodyCommitsNothing(t *testing.T) {
+	engines(t, func(t *testing.T, database, natsURL, prefix string) {
+		s := startSite(t, database, natsURL, prefix, notify.New(notify.Options{}))
+		waitFor(t, "the demo's notifications", func() bool { return len(s.inbox(county, demo.TargetsRelationshipID)) == 1 })
+		receipts := func() int {
+			var n int
+			must(t, s.db.Reader().QueryRowContext(context.Background(), `SELECT count(*) FROM event_receipts WHERE consumer = 'notify-match'`).Scan(&n))
+			return n
+		}
+		// Let the demo's own events settle.
+		before := receipts()
+		for settled := time.Now().Add(500 * time.Millisecond); time.Now().Before(settled); time.Sleep(50 * time.Millisecond) {
+			if n := receipts(); n != before {
+				before, settled = n, time.Now().Add(500*time.Millisecond)
+			}
+		}
+		now := stamp(time.Now())
+		nobody := "indicator--0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
+		someone := "indicator--1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+		publish(t, s, stateAnalyst, "green", fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":%q,"created":%q,"modified":%q,"pattern":"[domain-name:value = 'nobody-here.invalid']","pattern_type":"stix","valid_from":%q}`, nobody, now, now, now))
+		publish(t, s, stateAnalyst, "green", fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":%q,"created":%q,"modified":%q,"name":"C2","pattern":"[ipv4-addr:value = '198.51.100.9']","pattern_type":"stix","valid_from":%q}`, someone, now, now, now))
+		waitFor(t, "the county's notification", func() bool { return len(s.inbox(county, someone)) == 1 })
+		if n := receipts(); n != before+1 {
+			t.Errorf("the consumer recorded %d receipts for the two objects, want 1 (only the one that concerned someone)", n-before)
+		}
+		if got := s.inbox(stateAnalyst, nobody); len(got) != 0 {
+			t.Errorf("an object nobody's inventory names notified: %+v", got)
+		}
+	})
+}

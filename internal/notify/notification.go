@@ -259,17 +259,17 @@ func clipReason(s string) string {
 // withdraw marks the notifications of an object that its version seq no
 // longer supports: those made for an older version whose (organization,
 // reason) is not among keep. why says what changed, for the inbox.
-func withdraw(ctx context.Context, tx *sql.Tx, stixID string, seq int64, keep map[[2]string]bool, why string, now time.Time) error {
+func withdraw(ctx context.Context, tx *sql.Tx, stixID string, seq int64, keep map[[2]string]bool, why string, now time.Time) (int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, org_id, reason_key FROM notifications WHERE stix_id = $1 AND version_seq < $2 AND withdrawn_at = 0`, stixID, seq)
 	if err != nil {
-		return fmt.Errorf("notify: withdraw: %w", err)
+		return 0, fmt.Errorf("notify: withdraw: %w", err)
 	}
 	var ids []string
 	for rows.Next() {
 		var id, org, key string
 		if err := rows.Scan(&id, &org, &key); err != nil {
 			rows.Close()
-			return fmt.Errorf("notify: withdraw: %w", err)
+			return 0, fmt.Errorf("notify: withdraw: %w", err)
 		}
 		if !keep[[2]string{org, key}] {
 			ids = append(ids, id)
@@ -277,15 +277,15 @@ func withdraw(ctx context.Context, tx *sql.Tx, stixID string, seq int64, keep ma
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("notify: withdraw: %w", err)
+		return 0, fmt.Errorf("notify: withdraw: %w", err)
 	}
 	for _, id := range ids {
 		if _, err := tx.ExecContext(ctx, `UPDATE notifications SET withdrawn_at = $1, withdrawn_reason = $2, updated_at = $1 WHERE id = $3`,
 			db.Micros(now), why, id); err != nil {
-			return fmt.Errorf("notify: withdraw: %w", err)
+			return 0, fmt.Errorf("notify: withdraw: %w", err)
 		}
 	}
-	return nil
+	return len(ids), nil
 }
 
 // Inbox reads and changes notifications for the organizations they were

@@ -51,23 +51,27 @@ func (e *AddedEvent) UnmarshalJSON(b []byte) error {
 // fill, gives every object that has no value for a field the common one (a
 // field that was not moved is empty in common, so that changes nothing).
 func sharedFields(w *addedEventWire, fill bool) {
-	sharedScalar(w, fill, func(o *AddedObject) *string { return &o.Type })
-	sharedScalar(w, fill, func(o *AddedObject) *access.TLP { return &o.TLP })
-	sharedScalar(w, fill, func(o *AddedObject) *string { return &o.OwnerOrg })
-	sharedScalar(w, fill, func(o *AddedObject) *string { return &o.CreatedBy })
-	sharedScalar(w, fill, func(o *AddedObject) *bool { return &o.Anonymous })
-	sharedScalar(w, fill, func(o *AddedObject) *string { return &o.Source })
-	sharedScalar(w, fill, func(o *AddedObject) *string { return &o.SourcePeer })
-	sharedScalar(w, fill, func(o *AddedObject) *bool { return &o.Stored })
-	sharedList(w, fill, func(o *AddedObject) *[]string { return &o.Collections })
-	sharedList(w, fill, func(o *AddedObject) *[]access.Grant { return &o.Audience })
+	shared(w, fill, func(o *AddedObject) *string { return &o.Type }, same)
+	shared(w, fill, func(o *AddedObject) *access.TLP { return &o.TLP }, same)
+	shared(w, fill, func(o *AddedObject) *string { return &o.OwnerOrg }, same)
+	shared(w, fill, func(o *AddedObject) *string { return &o.CreatedBy }, same)
+	shared(w, fill, func(o *AddedObject) *bool { return &o.Anonymous }, same)
+	shared(w, fill, func(o *AddedObject) *string { return &o.Source }, same)
+	shared(w, fill, func(o *AddedObject) *string { return &o.SourcePeer }, same)
+	shared(w, fill, func(o *AddedObject) *bool { return &o.Stored }, same)
+	shared(w, fill, func(o *AddedObject) *[]string { return &o.Collections }, slices.Equal)
+	shared(w, fill, func(o *AddedObject) *[]access.Grant { return &o.Audience }, slices.Equal)
 }
 
-func sharedScalar[T comparable](w *addedEventWire, fill bool, field func(*AddedObject) *T) {
+func same[T comparable](a, b T) bool { return a == b }
+
+// shared moves or fills one field; equal compares two values of it (an
+// empty list equals nil, which is how it is omitted on the wire).
+func shared[T any](w *addedEventWire, fill bool, field func(*AddedObject) *T, equal func(a, b T) bool) {
 	var zero T
 	if fill {
 		for i := range w.Objects {
-			if v := field(&w.Objects[i]); *v == zero {
+			if v := field(&w.Objects[i]); equal(*v, zero) {
 				*v = *field(w.Common)
 			}
 		}
@@ -75,33 +79,12 @@ func sharedScalar[T comparable](w *addedEventWire, fill bool, field func(*AddedO
 	}
 	first := *field(&w.Objects[0])
 	for i := range w.Objects {
-		if *field(&w.Objects[i]) != first {
+		if !equal(*field(&w.Objects[i]), first) {
 			return
 		}
 	}
 	*field(w.Common) = first
 	for i := range w.Objects {
 		*field(&w.Objects[i]) = zero
-	}
-}
-
-func sharedList[E comparable](w *addedEventWire, fill bool, field func(*AddedObject) *[]E) {
-	if fill {
-		for i := range w.Objects {
-			if v := field(&w.Objects[i]); *v == nil {
-				*v = *field(w.Common)
-			}
-		}
-		return
-	}
-	first := *field(&w.Objects[0])
-	for i := range w.Objects {
-		if !slices.Equal(*field(&w.Objects[i]), first) {
-			return
-		}
-	}
-	*field(w.Common) = first
-	for i := range w.Objects {
-		*field(&w.Objects[i]) = nil
 	}
 }

@@ -331,12 +331,7 @@ func TestConsumeTxAppliesEachEventOnce(t *testing.T) {
 		ctx := context.Background()
 		d := dbtest.Open(t, db.SQLite)
 		b := eventstest.Open(t, o)
-		if err := d.Tx(ctx, func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `CREATE TABLE applied (n INTEGER NOT NULL)`)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
+		createApplied(t, d)
 		// The same event published twice under different message ids, as a
 		// redelivery would present it.
 		nc := b.JetStream()
@@ -393,12 +388,7 @@ func TestConsumeTxNoEffectCommitsNothing(t *testing.T) {
 		ctx := context.Background()
 		d := dbtest.Open(t, db.SQLite)
 		b := eventstest.Open(t, o)
-		if err := d.Tx(ctx, func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `CREATE TABLE applied (n INTEGER NOT NULL)`)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
+		createApplied(t, d)
 		for i, topic := range []string{"test.ignored", "test.kept"} {
 			if err := d.Tx(ctx, func(tx *sql.Tx) error {
 				_, err := events.Emit(ctx, tx, topic, payload{N: i + 1})
@@ -475,3 +465,14 @@ func TestOpenExternalReportsWhereItFailed(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// createApplied makes the table where test handlers record their effects.
+func createApplied(t *testing.T, d *db.DB) {
+	t.Helper()
+	if err := d.Tx(context.Background(), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(context.Background(), `CREATE TABLE applied (n INTEGER NOT NULL)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -20,54 +20,56 @@ const (
 	receiptPruneBatch = 5000
 )
 
-// receiptPruner prunes one consumer's receipts at most once per
-// receiptPruneEvery, on the consumer's own goroutine after an event: an
-// idle consumer adds no receipts and needs no pruning.
+// receiptPruner prunes one consumer's receipts, on the consumer's own
+// goroutine after an event: an idle consumer adds no receipts and needs no
+// pruning. One batch per event, so that a backlog (the first run on an
+// instance that never pruned) delays each event by one delete, not by all
+// of them; once a batch comes back short the next is due an hour later.
 type receiptPruner struct {
 	mu   sync.Mutex
-	last time.Time
+	next time.Time
 }
 
 func (p *receiptPruner) maybePrune(ctx context.Context, d *db.DB, consumer string, now time.Time) (int, error) {
 	p.mu.Lock()
-	due := now.Sub(p.last) >= receiptPruneEvery
+	due := !now.Before(p.next)
 	if due {
-		p.last = now
+		p.next = now.Add(receiptPruneEvery)
 	}
 	p.mu.Unlock()
 	if !due {
 		return 0, nil
 	}
-	return pruneReceipts(ctx, d, consumer, now.Add(-receiptKeep))
+	n, err := pruneReceiptBatch(ctx, d, consumer, now.Add(-receiptKeep))
+	if err != nil || n == receiptPruneBatch {
+		// More may be left (or it failed): due again at the next event.
+		p.mu.Lock()
+		p.next = time.Time{}
+		p.mu.Unlock()
+	}
+	return n, err
 }
 
-// pruneReceipts deletes the consumer's receipts of events emitted before
-// cutoff, a batch per transaction so that the writer is never held long.
-// Emit gives every event a UUIDv7, whose text sorts by creation time, so
-// the cut is a range of the primary key.
-func pruneReceipts(ctx context.Context, d *db.DB, consumer string, cutoff time.Time) (int, error) {
-	bound := uuidV7Floor(cutoff)
-	total := 0
-	for {
-		var n int64
-		err := d.Tx(ctx, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, `DELETE FROM event_receipts WHERE consumer = $1 AND event_id IN (
-				SELECT event_id FROM event_receipts WHERE consumer = $1 AND event_id < $2 ORDER BY event_id LIMIT $3 + 0)`,
-				consumer, bound, receiptPruneBatch)
-			if err != nil {
-				return err
-			}
-			n, err = res.RowsAffected()
-			return err
-		})
+// pruneReceiptBatch deletes up to receiptPruneBatch of the consumer's
+// receipts of events emitted before cutoff. Emit gives every event a
+// UUIDv7, whose text sorts by creation time, so the cut is a range of the
+// primary key.
+func pruneReceiptBatch(ctx context.Context, d *db.DB, consumer string, cutoff time.Time) (int, error) {
+	var n int64
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM event_receipts WHERE consumer = $1 AND event_id IN (
+			SELECT event_id FROM event_receipts WHERE consumer = $1 AND event_id < $2 ORDER BY event_id LIMIT $3 + 0)`,
+			consumer, uuidV7Floor(cutoff), receiptPruneBatch)
 		if err != nil {
-			return total, fmt.Errorf("events: prune receipts of %s: %w", consumer, err)
+			return err
 		}
-		total += int(n)
-		if n < receiptPruneBatch {
-			return total, nil
-		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("events: prune receipts of %s: %w", consumer, err)
 	}
+	return int(n), nil
 }
 
 // uuidV7Floor is the smallest UUIDv7 text of the millisecond t.

@@ -12,6 +12,8 @@ import (
 	"github.com/rampart-project/rampart/internal/platform/access"
 	"github.com/rampart-project/rampart/internal/platform/db"
 	"github.com/rampart-project/rampart/internal/platform/identity"
+	"github.com/rampart-project/rampart/internal/sharing"
+	"github.com/rampart-project/rampart/stix"
 )
 
 // targetSources are the types whose "targets" relationships concern the
@@ -426,8 +428,8 @@ func targetMatch(o identity.Organization, typ string, t relFields, states map[st
 func targetingRelationships(ctx context.Context, tx *sql.Tx, stixID string) ([]subject, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT v.seq, v.id, v.stix_id, v.tlp, v.owner_org, v.created_by, v.body, v.valid_until, v.revoked
 		FROM stix_refs r JOIN stix_versions v ON v.seq = r.version_seq
-		WHERE r.ref_id = $1 AND r.property IN ('source_ref', 'target_ref') AND v.type = 'relationship'
-		ORDER BY v.stix_id, v.modified DESC, v.seq DESC`, stixID)
+		WHERE r.ref_key IN ($1, $2) AND v.type = 'relationship'
+		ORDER BY v.stix_id, v.modified DESC, v.seq DESC`, db.Key64("source_ref", stixID), db.Key64("target_ref", stixID))
 	if err != nil {
 		return nil, fmt.Errorf("notify: targeting relationships: %w", err)
 	}
@@ -441,6 +443,10 @@ func targetingRelationships(ctx context.Context, tx *sql.Tx, stixID string) ([]s
 			return nil, fmt.Errorf("notify: targeting relationships: %w", err)
 		}
 		if len(out) > 0 && out[len(out)-1].StixID == s.StixID {
+			continue
+		}
+		// A key stands for its (property, id) but for one in 2^64 others.
+		if obj, err := stix.ParseObject(s.Body); err != nil || !sharing.RefersTo(obj, stixID, []string{"source_ref", "target_ref"}) {
 			continue
 		}
 		s.Type, s.TLP, s.Revoked = "relationship", access.TLP(tlp), revoked != 0

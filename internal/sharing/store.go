@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -388,20 +391,45 @@ func (s *Store) History(ctx context.Context, p access.Principal, stixID string) 
 
 // Referencing returns the latest visible versions of objects that refer
 // to stixID through one of the properties (source_ref, target_ref,
-// sighting_of_ref, object_refs, ...; none means any).
+// sighting_of_ref, object_refs, ...) and still do in that version.
 func (s *Store) Referencing(ctx context.Context, p access.Principal, stixID string, properties []string, limit int) ([]Version, error) {
-	var a access.Args
-	cond := "r.ref_id = " + a.Add(stixID)
-	if len(properties) > 0 {
-		cond += " AND r.property IN (" + list(&a, properties) + ")"
+	if len(properties) == 0 {
+		return nil, errors.New("sharing: Referencing needs the properties to follow")
 	}
-	ids, err := queryStrings(ctx, s.db.Reader(), "SELECT DISTINCT v.stix_id FROM stix_refs r JOIN stix_versions v ON v.seq = r.version_seq WHERE "+
-		cond+" AND "+s.policy.Predicate(p, access.On("v"), &a)+fmt.Sprintf(" LIMIT %d", max(limit, 1)), a.Values...)
+	keys := make([]string, len(properties))
+	for i, prop := range properties {
+		keys[i] = strconv.FormatInt(db.Key64(prop, stixID), 10)
+	}
+	var a access.Args
+	ids, err := queryStrings(ctx, s.db.Reader(), "SELECT DISTINCT v.stix_id FROM stix_refs r JOIN stix_versions v ON v.seq = r.version_seq WHERE r.ref_key IN ("+
+		strings.Join(keys, ", ")+") AND "+s.policy.Predicate(p, access.On("v"), &a)+fmt.Sprintf(" LIMIT %d", max(limit, 1)), a.Values...)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
 	page, err := s.Find(ctx, p, Query{IDs: ids, Limit: len(ids)})
-	return page.Versions, err
+	if err != nil {
+		return nil, err
+	}
+	// A key is shared by another (property, id) once in 2^64 pairs; the
+	// body says whether this one is a match.
+	out := page.Versions[:0]
+	for _, v := range page.Versions {
+		if obj, err := v.Object(); err == nil && RefersTo(obj, stixID, properties) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// RefersTo says whether obj names id in one of the properties, a _ref or
+// a _refs list.
+func RefersTo(obj stix.Object, id string, properties []string) bool {
+	for _, prop := range properties {
+		if ref, ok := obj.String(prop); ok && ref == id || slices.Contains(obj.Strings(prop), id) {
+			return true
+		}
+	}
+	return false
 }
 
 // SightingSummary aggregates the sightings of an object that p may see.

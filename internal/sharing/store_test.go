@@ -280,6 +280,18 @@ func TestRelationshipsAndSightings(t *testing.T) {
 		if err != nil || len(rels) != 1 || rels[0].Name != "indicates" {
 			t.Fatalf("relationships: %+v %v", rels, err)
 		}
+		// A key shared by chance with another (property, id): the sighting's
+		// version row under the malware's target_ref key. The body decides.
+		if err := d.Tx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO stix_refs (ref_key, version_seq) SELECT $1, seq FROM stix_versions WHERE type = 'sighting'`,
+				db.Key64("target_ref", "malware--"+id2))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if rels, err := w.store.Referencing(ctx, w.b, "malware--"+id2, []string{"target_ref"}, 10); err != nil || len(rels) != 1 || rels[0].Type != "relationship" {
+			t.Fatalf("a colliding key let through: %+v %v", rels, err)
+		}
 		sa, _ := w.store.Sightings(ctx, w.a, "indicator--"+id1)
 		sb, _ := w.store.Sightings(ctx, w.b, "indicator--"+id1)
 		if sa.Reports != 1 || sa.Count != 3 || sb.Reports != 2 || sb.Count != 13 {

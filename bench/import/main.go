@@ -208,6 +208,11 @@ func once(ctx context.Context, databaseURL string, objs []stix.Object) (rawPhase
 		return
 	}
 
+	// The store starts, as the raw insert did, from an empty WAL: the
+	// copying of the raw insert's last frames is not the store's to pay.
+	if err = d.Checkpoint(ctx); err != nil {
+		return
+	}
 	var org identity.Organization
 	ids := identity.NewStore(d)
 	if err = d.Tx(ctx, func(tx *sql.Tx) error {

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync"
 	"time"
 )
@@ -64,6 +65,19 @@ func (c *checkpointer) run() {
 		// size is the writer's to bound (writerCheckpointPages).
 		_, _ = c.conn.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
 	}
+}
+
+// checkpointAll copies the whole WAL into the database file and empties
+// it, waiting for readers and the writer to let go of it (busy_timeout).
+func (c *checkpointer) checkpointAll(ctx context.Context) error {
+	var busy, frames, copied int
+	if err := c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &copied); err != nil {
+		return err
+	}
+	if busy != 0 {
+		return errors.New("db: checkpoint: the WAL is still in use")
+	}
+	return nil
 }
 
 // close stops the checkpointer after a last checkpoint that empties the

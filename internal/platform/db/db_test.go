@@ -180,3 +180,43 @@ func TestSQLiteWALStaysBoundedUnderSustainedWrites(t *testing.T) {
 		t.Fatalf("the WAL grew to %d MiB after writing %d MiB", st.Size()>>20, total>>20)
 	}
 }
+
+func TestCheckpointEmptiesTheWAL(t *testing.T) {
+	ctx := context.Background()
+	path := t.TempDir() + "/cp.db"
+	d, err := db.Open(ctx, db.Options{Engine: db.SQLite, SQLitePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE blobs (id INTEGER PRIMARY KEY, body BLOB NOT NULL)`)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `INSERT INTO blobs (body) VALUES ($1)`, make([]byte, 1<<20))
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	walSize := func() int64 {
+		t.Helper()
+		st, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Size()
+	}
+	if n := walSize(); n < 1<<20 {
+		t.Fatalf("before: the WAL holds %d bytes", n)
+	}
+	if err := d.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := walSize(); n != 0 {
+		t.Fatalf("after Checkpoint the WAL holds %d bytes", n)
+	}
+	var n int
+	if err := d.Reader().QueryRowContext(ctx, `SELECT count(*) FROM blobs`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d rows, %v", n, err)
+	}
+}

@@ -618,7 +618,7 @@ func (s *Store) storeBatch(ctx context.Context, sub Submission, batch []prepared
 		}
 
 		var added []AddedObject
-		st := statements{engine: s.db.Engine()}
+		st := statements{engine: s.db.Engine(), versionShared: versionShared(sub, owner, createdBy), collection: coll}
 		defer st.close()
 		for i := range batch {
 			p := &batch[i]
@@ -638,7 +638,7 @@ func (s *Store) storeBatch(ctx context.Context, sub Submission, batch []prepared
 			if status == StatusAdded {
 				ev := st.addVersion(sub, p, seq, at, owner, createdBy, superseded[seq])
 				if coll != "" {
-					st.collectRows = append(st.collectRows, coll, seq, at)
+					st.collectRows = append(st.collectRows, seq, at)
 					ev.Collections = []string{coll}
 				}
 				added = append(added, ev)
@@ -820,19 +820,26 @@ func decide(sub Submission, owner string, p *prepared, existing map[existingKey]
 	return StatusAdded, 0
 }
 
-// newVersionColumns are the columns of a stix_versions row as addVersion
-// gathers them.
-const newVersionColumns = `stix_versions (seq, id, stix_id, type, spec_version, created, modified, version_raw,
-	revoked, owner_org, created_by, tlp, anonymous, source, source_peer, content_hash, body, name, search_text, valid_from,
-	valid_until, confidence, added_at, tlp_marked, superseded)`
+// newVersionColumns are the columns of a stix_versions row: first those
+// the whole batch shares (versionShared), then those addVersion gathers
+// for each version.
+const newVersionColumns = `stix_versions (owner_org, created_by, anonymous, source, source_peer,
+	seq, id, stix_id, type, spec_version, created, modified, version_raw, revoked, tlp, content_hash, body, name, search_text,
+	valid_from, valid_until, confidence, added_at, tlp_marked, superseded)`
 
-const newVersionWidth = 25
+const newVersionWidth = 20
+
+// versionShared are the values of a batch's versions that newVersionColumns
+// begins with.
+func versionShared(sub Submission, owner, createdBy string) []any {
+	return []any{owner, createdBy, boolInt(sub.Anonymous), sub.Source, sub.SourcePeer}
+}
 
 // addVersion gathers the rows of one new version and returns its event.
 func (st *statements) addVersion(sub Submission, p *prepared, seq, at int64, owner, createdBy string, superseded bool) AddedObject {
 	itemID := newID()
 	st.versionRows = append(st.versionRows, seq, itemID, p.obj.ID(), p.obj.Type(), specVersion(p.obj), p.created, p.version, p.raw,
-		boolInt(p.obj.Revoked()), owner, createdBy, string(p.tlp), boolInt(sub.Anonymous), sub.Source, sub.SourcePeer, p.hash, mustJSON(p.obj),
+		boolInt(p.obj.Revoked()), string(p.tlp), p.hash, mustJSON(p.obj),
 		p.name, p.search, p.from, p.until, p.conf, at, boolInt(p.marked || p.obj.Type() == "marking-definition"), boolInt(superseded))
 	for _, k := range p.refKeys {
 		st.refs = append(st.refs, refRow{k, seq})
@@ -930,6 +937,8 @@ func boolInt(b bool) int {
 // objects themselves (an ATT&CK import has two references per object).
 type statements struct {
 	engine                                       db.Engine
+	versionShared                                []any  // see newVersionColumns
+	collection                                   string // of collectRows
 	versionRows, obsRows, grantRows, collectRows []any
 	refs                                         []refRow
 	bulk                                         map[string]*sql.Stmt
@@ -954,19 +963,19 @@ func refValues(refs []refRow) []any {
 // flush writes the gathered rows, the versions first: the others refer
 // to them.
 func (st *statements) flush(ctx context.Context, tx *sql.Tx) error {
-	if err := st.insertRows(ctx, tx, newVersionColumns, newVersionWidth, st.versionRows, ""); err != nil {
+	if err := st.insertRows(ctx, tx, newVersionColumns, st.versionShared, newVersionWidth, st.versionRows, ""); err != nil {
 		return fmt.Errorf("sharing: insert versions: %w", err)
 	}
-	if err := st.insertRows(ctx, tx, "stix_refs (ref_key, version_seq)", 2, refValues(st.refs), onConflictSkip); err != nil {
+	if err := st.insertRows(ctx, tx, "stix_refs (ref_key, version_seq)", nil, 2, refValues(st.refs), onConflictSkip); err != nil {
 		return fmt.Errorf("sharing: insert references: %w", err)
 	}
-	if err := st.insertRows(ctx, tx, "stix_observables (version_seq, type, path, op, value)", 5, st.obsRows, onConflictSkip); err != nil {
+	if err := st.insertRows(ctx, tx, "stix_observables (version_seq, type, path, op, value)", nil, 5, st.obsRows, onConflictSkip); err != nil {
 		return fmt.Errorf("sharing: insert observables: %w", err)
 	}
-	if err := st.insertRows(ctx, tx, "item_audience (item_id, grantee_kind, grantee_id, extended_by)", 4, st.grantRows, onConflictSkip); err != nil {
+	if err := st.insertRows(ctx, tx, "item_audience (item_id, grantee_kind, grantee_id, extended_by)", nil, 4, st.grantRows, onConflictSkip); err != nil {
 		return fmt.Errorf("sharing: insert audience: %w", err)
 	}
-	if err := st.insertRows(ctx, tx, "collection_objects (collection_id, version_seq, date_added)", 3, st.collectRows, onConflictSkip); err != nil {
+	if err := st.insertRows(ctx, tx, "collection_objects (collection_id, version_seq, date_added)", []any{st.collection}, 2, st.collectRows, onConflictSkip); err != nil {
 		return fmt.Errorf("sharing: add to collection: %w", err)
 	}
 	st.versionRows, st.refs, st.obsRows, st.grantRows, st.collectRows = nil, nil, nil, nil, nil
@@ -984,38 +993,19 @@ const onConflictSkip = " ON CONFLICT DO NOTHING"
 const bulkRows = 200
 
 // insertRows inserts values, width per row, bulkRows rows per statement;
-// each statement shape is prepared once per transaction.
-func (st *statements) insertRows(ctx context.Context, tx *sql.Tx, table string, width int, values []any, suffix string) error {
+// each statement shape is prepared once per transaction. The table's
+// columns begin with those every row shares: their values are bound once
+// per statement, not once per row (binding copies each string).
+func (st *statements) insertRows(ctx context.Context, tx *sql.Tx, table string, shared []any, width int, values []any, suffix string) error {
+	args := slices.Clone(shared)
 	for start := 0; start < len(values); start += bulkRows * width {
 		chunk := values[start:min(start+bulkRows*width, len(values))]
 		rows := len(chunk) / width
 		key := fmt.Sprintf("%s/%d", table, rows)
 		stmt := st.bulk[key]
 		if stmt == nil {
-			var b strings.Builder
-			b.WriteString("INSERT INTO " + table + " VALUES ")
-			for r := range rows {
-				if r > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteByte('(')
-				for c := range width {
-					if c > 0 {
-						b.WriteByte(',')
-					}
-					if st.engine == db.SQLite {
-						// Positional: SQLite looks each $N up by name in a
-						// list, quadratic in a statement of thousands.
-						b.WriteByte('?')
-					} else {
-						fmt.Fprintf(&b, "$%d", r*width+c+1)
-					}
-				}
-				b.WriteByte(')')
-			}
-			b.WriteString(suffix)
 			var err error
-			if stmt, err = tx.PrepareContext(ctx, b.String()); err != nil {
+			if stmt, err = tx.PrepareContext(ctx, st.insertSQL(table, len(shared), width, rows, suffix)); err != nil {
 				return err
 			}
 			if st.bulk == nil {
@@ -1023,11 +1013,48 @@ func (st *statements) insertRows(ctx context.Context, tx *sql.Tx, table string, 
 			}
 			st.bulk[key] = stmt
 		}
-		if _, err := stmt.ExecContext(ctx, chunk...); err != nil {
+		args = append(args[:len(shared)], chunk...)
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// insertSQL is a multi-row insert whose rows begin with the same shared
+// parameters ($1 to $shared) and go on with their own.
+func (st *statements) insertSQL(table string, shared, width, rows int, suffix string) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " VALUES ")
+	for r := range rows {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := range shared + width {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			switch {
+			case c < shared && st.engine == db.SQLite:
+				// Numbered, for a parameter used in every row. The first
+				// row names them before any positional one, so those
+				// number on from them.
+				fmt.Fprintf(&b, "?%d", c+1)
+			case c < shared:
+				fmt.Fprintf(&b, "$%d", c+1)
+			case st.engine == db.SQLite:
+				// Positional: SQLite looks each $N up by name in a list,
+				// quadratic in a statement of thousands.
+				b.WriteByte('?')
+			default:
+				fmt.Fprintf(&b, "$%d", shared+r*width+(c-shared)+1)
+			}
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(suffix)
+	return b.String()
 }
 
 func (st *statements) close() {

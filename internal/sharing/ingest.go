@@ -446,8 +446,7 @@ func describe(obj stix.Object) (name, search string) {
 			parts = append(parts, s)
 		}
 	}
-	add(name)
-	add(obj.ID())
+	add(name) // the id is searched in its own column
 	switch obj.Type() {
 	case "indicator":
 		add(str("pattern"))

@@ -239,7 +239,14 @@ func (s *Store) Find(ctx context.Context, p access.Principal, q Query) (Page, er
 		where = append(where, "v.source = "+a.Add(q.Source))
 	}
 	for _, word := range strings.Fields(strings.ToLower(q.Text)) {
-		where = append(where, "v.search_text LIKE "+a.Add("%"+escapeLike(word)+"%")+" ESCAPE '\\'")
+		// The id is searched in its own column, not copied into the text
+		// (ids are lower-case, and SQLite's LIKE ignores ASCII case).
+		pat := a.Add("%" + escapeLike(word) + "%")
+		idLike := " LIKE "
+		if s.db.Engine() == db.Postgres {
+			idLike = " ILIKE "
+		}
+		where = append(where, "(v.search_text LIKE "+pat+" ESCAPE '\\' OR v.stix_id"+idLike+pat+" ESCAPE '\\')")
 	}
 	if !q.AddedAfter.IsZero() {
 		where = append(where, dateAdded+" > "+a.Add(db.Micros(q.AddedAfter)))

@@ -301,6 +301,13 @@ func TestRelationshipsAndSightings(t *testing.T) {
 		if len(found.Versions) != 1 || found.Versions[0].Type != "malware" {
 			t.Fatalf("text search: %+v", found.Versions)
 		}
+		// An id, whole or in part, in any case, finds its object.
+		for _, q := range []string{"malware--" + id2, strings.ToUpper("MALWARE--" + id2[:8])} {
+			found, _ = w.store.Find(ctx, w.b, sharing.Query{Text: q})
+			if len(found.Versions) != 1 || found.Versions[0].StixID != "malware--"+id2 {
+				t.Fatalf("search for %q: %+v", q, found.Versions)
+			}
+		}
 	})
 }
 

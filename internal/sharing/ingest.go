@@ -169,6 +169,9 @@ func (s *Store) Ingest(ctx context.Context, sub Submission, objs []stix.Object) 
 	}
 	rep := Report{Outcomes: make([]Outcome, len(objs))}
 	defs, defaultTLP := s.markingContext(ctx, sub, objs)
+	if len(objs) > bulkRows {
+		s.bulk.prepare(ctx, s.db)
+	}
 	// Validation of one batch overlaps the storing of the previous one:
 	// the two take about the same time on a large import. Each side
 	// writes only the outcomes of its own batch.
@@ -617,7 +620,8 @@ func (s *Store) storeBatch(ctx context.Context, sub Submission, batch []prepared
 		}
 
 		var added []AddedObject
-		st := statements{engine: s.db.Engine(), versionShared: versionShared(sub, owner, createdBy), collection: coll}
+		st := statements{engine: s.db.Engine(), versionShared: versionShared(sub, owner, createdBy), collection: coll, prepared: s.bulk.get()}
+		st.versionRows = make([]any, 0, newVersionWidth*int(fresh))
 		defer st.close()
 		for i := range batch {
 			p := &batch[i]
@@ -940,7 +944,8 @@ type statements struct {
 	collection                                   string // of collectRows
 	versionRows, obsRows, grantRows, collectRows []any
 	refs                                         []refRow
-	bulk                                         map[string]*sql.Stmt
+	bulk                                         map[string]*sql.Stmt // this transaction's
+	prepared                                     map[string]*sql.Stmt // the store's, for any transaction
 }
 
 // refRow is a row of stix_refs, in the order of its key.
@@ -959,23 +964,78 @@ func refValues(refs []refRow) []any {
 	return values
 }
 
+// The multi-row inserts of flush: table and columns, how many leading
+// columns every row shares, the width of the rest, and the conflict clause.
+type bulkInsert struct {
+	table         string
+	shared, width int
+	suffix        string
+}
+
+var (
+	insertVersions    = bulkInsert{newVersionColumns, len(versionShared(Submission{}, "", "")), newVersionWidth, ""}
+	insertRefs        = bulkInsert{"stix_refs (ref_key, version_seq)", 0, 2, onConflictSkip}
+	insertObservables = bulkInsert{"stix_observables (version_seq, type, path, op, value)", 0, 5, onConflictSkip}
+	insertGrants      = bulkInsert{"item_audience (item_id, grantee_kind, grantee_id, extended_by)", 0, 4, onConflictSkip}
+	insertCollected   = bulkInsert{"collection_objects (collection_id, version_seq, date_added)", 1, 2, onConflictSkip}
+)
+
+// bulkStatements are the full-sized (bulkRows) inserts of flush, prepared
+// once on SQLite's write connection rather than compiled again in every
+// transaction of a large import (a statement of 4,000 parameters takes a
+// while to parse). A failure to prepare is left to the transactions,
+// which prepare their own.
+type bulkStatements struct {
+	mu    sync.Mutex
+	done  bool
+	stmts map[string]*sql.Stmt
+}
+
+func (b *bulkStatements) prepare(ctx context.Context, d *db.DB) {
+	if d.Engine() != db.SQLite { // pgx keeps its own statement cache
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.done {
+		return
+	}
+	st := statements{engine: d.Engine()}
+	m := map[string]*sql.Stmt{}
+	for _, in := range []bulkInsert{insertVersions, insertRefs, insertObservables, insertGrants, insertCollected} {
+		stmt, err := d.PrepareWrite(ctx, st.insertSQL(in.table, in.shared, in.width, bulkRows, in.suffix))
+		if err != nil {
+			return
+		}
+		m[fmt.Sprintf("%s/%d", in.table, bulkRows)] = stmt
+	}
+	b.stmts, b.done = m, true
+}
+
+func (b *bulkStatements) get() map[string]*sql.Stmt {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.stmts
+}
+
 // flush writes the gathered rows, the versions first: the others refer
 // to them.
 func (st *statements) flush(ctx context.Context, tx *sql.Tx) error {
-	if err := st.insertRows(ctx, tx, newVersionColumns, st.versionShared, newVersionWidth, st.versionRows, ""); err != nil {
-		return fmt.Errorf("sharing: insert versions: %w", err)
-	}
-	if err := st.insertRows(ctx, tx, "stix_refs (ref_key, version_seq)", nil, 2, refValues(st.refs), onConflictSkip); err != nil {
-		return fmt.Errorf("sharing: insert references: %w", err)
-	}
-	if err := st.insertRows(ctx, tx, "stix_observables (version_seq, type, path, op, value)", nil, 5, st.obsRows, onConflictSkip); err != nil {
-		return fmt.Errorf("sharing: insert observables: %w", err)
-	}
-	if err := st.insertRows(ctx, tx, "item_audience (item_id, grantee_kind, grantee_id, extended_by)", nil, 4, st.grantRows, onConflictSkip); err != nil {
-		return fmt.Errorf("sharing: insert audience: %w", err)
-	}
-	if err := st.insertRows(ctx, tx, "collection_objects (collection_id, version_seq, date_added)", []any{st.collection}, 2, st.collectRows, onConflictSkip); err != nil {
-		return fmt.Errorf("sharing: add to collection: %w", err)
+	for _, w := range []struct {
+		in     bulkInsert
+		shared []any
+		values []any
+		what   string
+	}{
+		{insertVersions, st.versionShared, st.versionRows, "insert versions"},
+		{insertRefs, nil, refValues(st.refs), "insert references"},
+		{insertObservables, nil, st.obsRows, "insert observables"},
+		{insertGrants, nil, st.grantRows, "insert audience"},
+		{insertCollected, []any{st.collection}, st.collectRows, "add to collection"},
+	} {
+		if err := st.insertRows(ctx, tx, w.in, w.shared, w.values); err != nil {
+			return fmt.Errorf("sharing: %s: %w", w.what, err)
+		}
 	}
 	st.versionRows, st.refs, st.obsRows, st.grantRows, st.collectRows = nil, nil, nil, nil, nil
 	return nil
@@ -995,16 +1055,18 @@ const bulkRows = 200
 // each statement shape is prepared once per transaction. The table's
 // columns begin with those every row shares: their values are bound once
 // per statement, not once per row (binding copies each string).
-func (st *statements) insertRows(ctx context.Context, tx *sql.Tx, table string, shared []any, width int, values []any, suffix string) error {
+func (st *statements) insertRows(ctx context.Context, tx *sql.Tx, in bulkInsert, shared []any, values []any) error {
 	args := slices.Clone(shared)
-	for start := 0; start < len(values); start += bulkRows * width {
-		chunk := values[start:min(start+bulkRows*width, len(values))]
-		rows := len(chunk) / width
-		key := fmt.Sprintf("%s/%d", table, rows)
+	for start := 0; start < len(values); start += bulkRows * in.width {
+		chunk := values[start:min(start+bulkRows*in.width, len(values))]
+		rows := len(chunk) / in.width
+		key := fmt.Sprintf("%s/%d", in.table, rows)
 		stmt := st.bulk[key]
 		if stmt == nil {
 			var err error
-			if stmt, err = tx.PrepareContext(ctx, st.insertSQL(table, len(shared), width, rows, suffix)); err != nil {
+			if p := st.prepared[key]; p != nil {
+				stmt = tx.StmtContext(ctx, p)
+			} else if stmt, err = tx.PrepareContext(ctx, st.insertSQL(in.table, in.shared, in.width, rows, in.suffix)); err != nil {
 				return err
 			}
 			if st.bulk == nil {

@@ -28,6 +28,7 @@ type Store struct {
 	outbox *events.Outbox
 	policy access.Policy
 	warn   warnings
+	bulk   bulkStatements
 }
 
 // NewStore returns the store over d. Writes go through outbox so their

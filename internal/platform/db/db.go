@@ -234,6 +234,14 @@ func (d *DB) Reader() Querier {
 	return d.read
 }
 
+// PrepareWrite prepares a statement on the pool that transactions run on,
+// for a caller that runs it in many transactions (through tx.StmtContext)
+// and would otherwise have it compiled in each. It must not be called
+// inside a transaction: on SQLite that holds the only write connection.
+func (d *DB) PrepareWrite(ctx context.Context, query string) (*sql.Stmt, error) {
+	return d.write.PrepareContext(ctx, query)
+}
+
 // ReadPool returns the pool behind Reader, for its statistics and
 // settings.
 func (d *DB) ReadPool() *sql.DB { return d.read }

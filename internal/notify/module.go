@@ -316,7 +316,7 @@ func (m *Module) onAdded(ctx context.Context, tx *sql.Tx, ev sharing.AddedEvent)
 		}
 		s := subject{Seq: obj.Seq, ItemID: obj.ItemID, StixID: obj.StixID, Type: obj.Type, TLP: obj.TLP, Item: obj.Item()}
 		var revoked int
-		err := tx.QueryRowContext(ctx, `SELECT body, valid_until, revoked FROM stix_versions WHERE seq = $1`, obj.Seq).Scan(&s.Body, &s.ValidUntil, &revoked)
+		err := tx.QueryRowContext(ctx, `SELECT body, valid_until, revoked FROM stix_versions WHERE seq = $1`, obj.Seq).Scan(sharing.StoredJSON(&s.Body), &s.ValidUntil, &revoked)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}

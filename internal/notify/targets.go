@@ -188,7 +188,7 @@ func objectVersions(ctx context.Context, q db.Querier, stixID string) ([]objVers
 		var tlp string
 		var body []byte
 		var revoked int
-		if err := rows.Scan(&v.Item.ID, &v.Type, &tlp, &v.Item.OwnerOrg, &v.Item.CreatedBy, &body, &revoked); err != nil {
+		if err := rows.Scan(&v.Item.ID, &v.Type, &tlp, &v.Item.OwnerOrg, &v.Item.CreatedBy, sharing.StoredJSON(&body), &revoked); err != nil {
 			return nil, fmt.Errorf("notify: versions of %s: %w", stixID, err)
 		}
 		v.Item.TLP, v.Revoked = access.TLP(tlp), revoked != 0
@@ -439,7 +439,7 @@ func targetingRelationships(ctx context.Context, tx *sql.Tx, stixID string) ([]s
 		var s subject
 		var tlp string
 		var revoked int
-		if err := rows.Scan(&s.Seq, &s.ItemID, &s.StixID, &tlp, &s.Item.OwnerOrg, &s.Item.CreatedBy, &s.Body, &s.ValidUntil, &revoked); err != nil {
+		if err := rows.Scan(&s.Seq, &s.ItemID, &s.StixID, &tlp, &s.Item.OwnerOrg, &s.Item.CreatedBy, sharing.StoredJSON(&s.Body), &s.ValidUntil, &revoked); err != nil {
 			return nil, fmt.Errorf("notify: targeting relationships: %w", err)
 		}
 		if len(out) > 0 && out[len(out)-1].StixID == s.StixID {

@@ -12,6 +12,7 @@ import (
 	"github.com/rampart-project/rampart/internal/platform/access"
 	"github.com/rampart-project/rampart/internal/platform/db"
 	"github.com/rampart-project/rampart/internal/platform/identity"
+	"github.com/rampart-project/rampart/internal/sharing"
 )
 
 // subject is one stored version as the triggers read it.
@@ -271,7 +272,7 @@ func sightingObservables(ctx context.Context, q db.Querier, refs []string) ([]Ob
 	var scos []string
 	for rows.Next() {
 		var body []byte
-		if err := rows.Scan(&body); err != nil {
+		if err := rows.Scan(sharing.StoredJSON(&body)); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("notify: sighting observed-data: %w", err)
 		}

@@ -151,6 +151,7 @@ type prepared struct {
 	conf     int
 	refKeys  []int64 // db.Key64(property, id) of each reference
 	observes []observable
+	body     []byte // as stored: packBody
 }
 
 type observable struct{ typ, path, op, value string }
@@ -297,7 +298,7 @@ func (s *Store) loadMarkingDefinitions(ctx context.Context, objs []stix.Object, 
 	defer rows.Close()
 	for rows.Next() {
 		var body []byte
-		if rows.Scan(&body) == nil {
+		if rows.Scan(StoredJSON(&body)) == nil {
 			if md, err := stix.ParseObject(body); err == nil {
 				defs[md.ID()] = md
 			}
@@ -331,7 +332,9 @@ func prepareOne(i int, obj stix.Object, defs map[string]stix.Object, defaultTLP 
 		p.created = db.Micros(t)
 	}
 	out.Version = p.raw
-	sum := sha256.Sum256(mustJSON(obj))
+	js := mustJSON(obj)
+	sum := sha256.Sum256(js)
+	p.body = packBody(js)
 	p.hash = hex.EncodeToString(sum[:])
 	p.tlp = defaultTLP
 	if obj.Type() == "marking-definition" {
@@ -842,7 +845,7 @@ func versionShared(sub Submission, owner, createdBy string) []any {
 func (st *statements) addVersion(sub Submission, p *prepared, seq, at int64, owner, createdBy string, superseded bool) AddedObject {
 	itemID := newID()
 	st.versionRows = append(st.versionRows, seq, itemID, p.obj.ID(), p.obj.Type(), specVersion(p.obj), p.created, p.version, p.raw,
-		boolInt(p.obj.Revoked()), string(p.tlp), p.hash, mustJSON(p.obj),
+		boolInt(p.obj.Revoked()), string(p.tlp), p.hash, p.body,
 		p.name, p.search, p.from, p.until, p.conf, at, boolInt(p.marked || p.obj.Type() == "marking-definition"), boolInt(superseded))
 	for _, k := range p.refKeys {
 		st.refs = append(st.refs, refRow{k, seq})

@@ -290,7 +290,7 @@ func (s *Store) Find(ctx context.Context, p access.Principal, q Query) (Page, er
 	for rows.Next() {
 		var body []byte
 		var da int64
-		dest := []any{&body}
+		dest := []any{StoredJSON(&body)}
 		if q.Collection != "" {
 			dest = append(dest, &da)
 		}

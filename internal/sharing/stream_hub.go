@@ -443,7 +443,7 @@ func (s *Store) versionsBySeq(ctx context.Context, seqs map[int64]bool) (map[int
 		}
 		for rows.Next() {
 			var body []byte
-			v, err := scanVersion(rows, &body)
+			v, err := scanVersion(rows, StoredJSON(&body))
 			if err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("sharing: versions by seq: %w", err)

@@ -264,7 +264,7 @@ func webhookBodies(ctx context.Context, q db.Querier, seqs map[int64]bool) (map[
 		var v Version
 		var tlp string
 		var marked int
-		if err := rows.Scan(&v.Seq, &v.StixID, &tlp, &marked, &v.Body); err != nil {
+		if err := rows.Scan(&v.Seq, &v.StixID, &tlp, &marked, StoredJSON((*[]byte)(&v.Body))); err != nil {
 			return nil, fmt.Errorf("webhooks: read objects: %w", err)
 		}
 		v.TLP, v.TLPMarked = access.TLP(tlp), marked != 0

@@ -63,11 +63,12 @@ func TestReferencesSurviveTheMoveToKeysAndBack(t *testing.T) {
 			bodies := map[int64][2]string{
 				1: {rel, `{"type":"relationship","id":"` + rel + `","relationship_type":"targets","source_ref":"` + src + `","target_ref":"` + dst + `"}`},
 				2: {report, `{"type":"report","id":"` + report + `","object_refs":["` + src + `","` + dst + `"]}`},
+				3: {"report--55555555-5555-4555-8555-555555555555", "\x00 a compressed body, which Down leaves out"},
 			}
 			if err := d.Tx(ctx, func(tx *sql.Tx) error {
 				for seq, b := range bodies {
 					typ := "relationship"
-					if seq == 2 {
+					if seq >= 2 {
 						typ = "report"
 					}
 					if _, err := tx.ExecContext(ctx, `INSERT INTO stix_versions (seq, id, stix_id, type, owner_org, created_by, tlp, content_hash, body, added_at)

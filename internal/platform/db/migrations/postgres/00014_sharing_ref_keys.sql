@@ -22,7 +22,8 @@ ALTER INDEX stix_ref_keys_pkey RENAME TO stix_refs_pkey;
 
 -- +goose Down
 -- Keys cannot be turned back into ids: the references are read again from
--- the bodies, for the properties Rampart looks up.
+-- the bodies, for the properties Rampart looks up (bodies stored compressed,
+-- which a binary from before cannot read anyway, are left out).
 DROP TABLE stix_refs;
 DROP FUNCTION key64(text, text);
 CREATE TABLE stix_refs (
@@ -33,11 +34,11 @@ CREATE TABLE stix_refs (
 );
 INSERT INTO stix_refs (ref_id, property, version_seq)
     SELECT convert_from(v.body, 'UTF8')::jsonb ->> p.name, p.name, v.seq
-    FROM stix_versions v, (VALUES ('source_ref'), ('target_ref'), ('sighting_of_ref')) p (name)
+    FROM (SELECT seq, body FROM stix_versions WHERE get_byte(body, 0) <> 0) v, (VALUES ('source_ref'), ('target_ref'), ('sighting_of_ref')) p (name)
     WHERE convert_from(v.body, 'UTF8')::jsonb ->> p.name IS NOT NULL
     ON CONFLICT DO NOTHING;
 INSERT INTO stix_refs (ref_id, property, version_seq)
     SELECT r.value, 'object_refs', v.seq
-    FROM stix_versions v, jsonb_array_elements_text(convert_from(v.body, 'UTF8')::jsonb -> 'object_refs') r (value)
-    WHERE v.type IN ('report', 'note', 'opinion', 'grouping', 'observed-data')
+    FROM (SELECT seq, body FROM stix_versions WHERE type IN ('report', 'note', 'opinion', 'grouping', 'observed-data')
+            AND get_byte(body, 0) <> 0) v, jsonb_array_elements_text(convert_from(v.body, 'UTF8')::jsonb -> 'object_refs') r (value)
     ON CONFLICT DO NOTHING;

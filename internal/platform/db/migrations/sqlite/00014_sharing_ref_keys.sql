@@ -17,7 +17,8 @@ ALTER TABLE stix_ref_keys RENAME TO stix_refs;
 
 -- +goose Down
 -- Keys cannot be turned back into ids: the references are read again from
--- the bodies, for the properties Rampart looks up.
+-- the bodies, for the properties Rampart looks up (bodies stored compressed,
+-- which a binary from before cannot read anyway, are left out).
 DROP TABLE stix_refs;
 CREATE TABLE stix_refs (
     ref_id      TEXT    NOT NULL,
@@ -28,8 +29,8 @@ CREATE TABLE stix_refs (
 INSERT OR IGNORE INTO stix_refs (ref_id, property, version_seq)
     SELECT json_extract(CAST(v.body AS TEXT), '$.' || p.name), p.name, v.seq
     FROM stix_versions v, (SELECT 'source_ref' AS name UNION ALL SELECT 'target_ref' UNION ALL SELECT 'sighting_of_ref') p
-    WHERE json_extract(CAST(v.body AS TEXT), '$.' || p.name) IS NOT NULL;
+    WHERE json_valid(CAST(v.body AS TEXT)) AND json_extract(CAST(v.body AS TEXT), '$.' || p.name) IS NOT NULL;
 INSERT OR IGNORE INTO stix_refs (ref_id, property, version_seq)
     SELECT r.value, 'object_refs', v.seq
-    FROM stix_versions v, json_each(CAST(v.body AS TEXT), '$.object_refs') r
-    WHERE v.type IN ('report', 'note', 'opinion', 'grouping', 'observed-data');
+    FROM (SELECT seq, body FROM stix_versions WHERE type IN ('report', 'note', 'opinion', 'grouping', 'observed-data')
+            AND json_valid(CAST(body AS TEXT))) v, json_each(CAST(v.body AS TEXT), '$.object_refs') r;

@@ -1008,6 +1008,9 @@ func (b *bulkStatements) prepare(ctx context.Context, d *db.DB) {
 	for _, in := range []bulkInsert{insertVersions, insertRefs, insertObservables, insertGrants, insertCollected} {
 		stmt, err := d.PrepareWrite(ctx, st.insertSQL(in.table, in.shared, in.width, bulkRows, in.suffix))
 		if err != nil {
+			for _, s := range m {
+				s.Close()
+			}
 			return
 		}
 		m[fmt.Sprintf("%s/%d", in.table, bulkRows)] = stmt

@@ -141,23 +141,32 @@ func TestOpenReportsWhereItFailed(t *testing.T) {
 	}
 }
 
-// Writes back to back, as a bulk import makes them, must not grow the WAL
-// without bound: the checkpointer copies beside the writer, and only the
-// writer can rewind the log (checkpoint.go).
-func TestSQLiteWALStaysBoundedUnderSustainedWrites(t *testing.T) {
+// openBlobs opens a new SQLite database with a table of blobs; it returns
+// the database and its path.
+func openBlobs(t *testing.T) (*db.DB, string) {
+	t.Helper()
 	ctx := context.Background()
-	path := t.TempDir() + "/wal.db"
+	path := t.TempDir() + "/blobs.db"
 	d, err := db.Open(ctx, db.Options{Engine: db.SQLite, SQLitePath: path})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
+	t.Cleanup(func() { d.Close() })
 	if err := d.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `CREATE TABLE blobs (id INTEGER PRIMARY KEY, body BLOB NOT NULL)`)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
+	return d, path
+}
+
+// Writes back to back, as a bulk import makes them, must not grow the WAL
+// without bound: the checkpointer copies beside the writer, and only the
+// writer can rewind the log (checkpoint.go).
+func TestSQLiteWALStaysBoundedUnderSustainedWrites(t *testing.T) {
+	ctx := context.Background()
+	d, path := openBlobs(t)
 	body := make([]byte, 200_000)
 	const total = 150 << 20 // ten times the writer's checkpoint mark
 	for written := 0; written < total; written += 10 * len(body) {
@@ -183,17 +192,9 @@ func TestSQLiteWALStaysBoundedUnderSustainedWrites(t *testing.T) {
 
 func TestCheckpointEmptiesTheWAL(t *testing.T) {
 	ctx := context.Background()
-	path := t.TempDir() + "/cp.db"
-	d, err := db.Open(ctx, db.Options{Engine: db.SQLite, SQLitePath: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, path := openBlobs(t)
 	if err := d.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `CREATE TABLE blobs (id INTEGER PRIMARY KEY, body BLOB NOT NULL)`)
-		if err == nil {
-			_, err = tx.ExecContext(ctx, `INSERT INTO blobs (body) VALUES ($1)`, make([]byte, 1<<20))
-		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO blobs (body) VALUES ($1)`, make([]byte, 1<<20))
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -35,6 +35,23 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	})
 }
 
+// A binary older than the schema refuses it rather than misreading it.
+func TestMigrateRefusesANewerSchema(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if err := d.Tx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (999, true)`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := d.Migrate(ctx)
+		if err == nil || !strings.Contains(err.Error(), "version 999, newer than this binary's") {
+			t.Fatalf("Migrate on a newer schema: %v", err)
+		}
+	})
+}
+
 func TestTxCommitsAndRollsBack(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()

@@ -29,6 +29,15 @@ func (d *DB) Migrate(ctx context.Context) ([]MigrationResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An older binary must not run on a schema it does not know: goose
+	// would find nothing to apply and start, and then misread what the
+	// newer one wrote (compressed bodies, say).
+	if current, err := p.GetDBVersion(ctx); err == nil {
+		if sources := p.ListSources(); len(sources) > 0 && current > sources[len(sources)-1].Version {
+			return nil, fmt.Errorf("database %s: its schema is at version %d, newer than this binary's %d: run the newer binary, or restore a backup from before it",
+				d.where, current, sources[len(sources)-1].Version)
+		}
+	}
 	results, err := p.Up(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("database %s: migrate: %w", d.where, err)

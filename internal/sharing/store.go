@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -404,11 +403,13 @@ func (s *Store) Referencing(ctx context.Context, p access.Principal, stixID stri
 	if len(properties) == 0 {
 		return nil, errors.New("sharing: Referencing needs the properties to follow")
 	}
+	// The keys are parameters, not literals: the reader keeps statements
+	// prepared by their text, and each id would make another.
+	var a access.Args
 	keys := make([]string, len(properties))
 	for i, prop := range properties {
-		keys[i] = strconv.FormatInt(db.Key64(prop, stixID), 10)
+		keys[i] = a.Add(db.Key64(prop, stixID))
 	}
-	var a access.Args
 	ids, err := queryStrings(ctx, s.db.Reader(), "SELECT DISTINCT v.stix_id FROM stix_refs r JOIN stix_versions v ON v.seq = r.version_seq WHERE r.ref_key IN ("+
 		strings.Join(keys, ", ")+") AND "+s.policy.Predicate(p, access.On("v"), &a)+fmt.Sprintf(" LIMIT %d", max(limit, 1)), a.Values...)
 	if err != nil || len(ids) == 0 {

@@ -13,7 +13,6 @@ import (
 	"github.com/rampart-project/rampart/internal/platform/db"
 	"github.com/rampart-project/rampart/internal/platform/identity"
 	"github.com/rampart-project/rampart/internal/sharing"
-	"github.com/rampart-project/rampart/stix"
 )
 
 // targetSources are the types whose "targets" relationships concern the
@@ -446,7 +445,8 @@ func targetingRelationships(ctx context.Context, tx *sql.Tx, stixID string) ([]s
 			continue
 		}
 		// A key stands for its (property, id) but for one in 2^64 others.
-		if obj, err := stix.ParseObject(s.Body); err != nil || !sharing.RefersTo(obj, stixID, []string{"source_ref", "target_ref"}) {
+		var rel relFields
+		if json.Unmarshal(s.Body, &rel) != nil || rel.SourceRef != stixID && rel.TargetRef != stixID {
 			continue
 		}
 		s.Type, s.TLP, s.Revoked = "relationship", access.TLP(tlp), revoked != 0

@@ -33,7 +33,7 @@ func packBody(js []byte) []byte {
 
 // OpenBody returns the JSON of a stored body.
 func OpenBody(stored []byte) ([]byte, error) {
-	if len(stored) == 0 || stored[0] != compressedBody {
+	if !packed(stored) {
 		return stored, nil
 	}
 	if n, err := s2.DecodedLen(stored[1:]); err != nil || n > maxBodyBytes {
@@ -65,7 +65,7 @@ func (b bodyScanner) Scan(src any) error {
 	default:
 		return fmt.Errorf("sharing: a body of type %T", src)
 	}
-	if len(raw) == 0 || raw[0] != compressedBody {
+	if !packed(raw) {
 		*b.dst = bytes.Clone(raw) // the driver may reuse src
 		return nil
 	}
@@ -73,3 +73,5 @@ func (b bodyScanner) Scan(src any) error {
 	*b.dst = js
 	return err
 }
+
+func packed(stored []byte) bool { return len(stored) > 0 && stored[0] == compressedBody }
